@@ -1,0 +1,105 @@
+// The one place that reads the environment. Everything else receives a Config.
+
+export interface Config {
+  nodeEnv: "development" | "production" | "test";
+  port: number;
+  host: string;
+  databaseUrl: string;
+  /** null in development: the entry point then keeps a generated secret in the data directory. */
+  jwtSecret: string | null;
+  jwtTtlSeconds: number;
+  logLevel: LogLevel;
+  redisUrl: string | null;
+  /** How long a heartbeat's lastSeenAt/status may wait in memory before it is written. */
+  activityFlushMs: number;
+}
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_DATABASE_URL = "file:./data/fleetql.db";
+const MIN_JWT_SECRET_BYTES = 32;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses durations such as "3600", "90s", "15m", "1h", "7d" into seconds. */
+export function parseDurationSeconds(text: string): number | null {
+  const match = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim());
+  if (!match) return null;
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(match[2] ?? "s") as "s" | "m" | "h" | "d"];
+  const seconds = Number(match[1]) * unit;
+  return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : null;
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  const value = (name: string) => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === "" ? undefined : raw.trim();
+  };
+
+  const nodeEnvRaw = value("NODE_ENV") ?? "development";
+  let nodeEnv: Config["nodeEnv"] = "development";
+  if (nodeEnvRaw === "development" || nodeEnvRaw === "production" || nodeEnvRaw === "test") {
+    nodeEnv = nodeEnvRaw;
+  } else {
+    problems.push(`NODE_ENV must be development, production or test (got "${nodeEnvRaw}")`);
+  }
+
+  let port = 4000;
+  const portRaw = value("PORT");
+  if (portRaw !== undefined) {
+    port = Number(portRaw);
+    if (!/^\d+$/.test(portRaw) || port > 65535) problems.push(`PORT must be an integer from 0 to 65535 (got "${portRaw}")`);
+  }
+
+  const host = value("HOST") ?? "127.0.0.1";
+
+  const databaseUrl = value("DATABASE_URL") ?? DEFAULT_DATABASE_URL;
+  if (!/^(file:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl)) {
+    problems.push('DATABASE_URL must start with "file:" (SQLite) or "postgresql://" (PostgreSQL)');
+  }
+
+  const jwtSecret = value("JWT_SECRET") ?? null;
+  if (jwtSecret !== null && Buffer.byteLength(jwtSecret) < MIN_JWT_SECRET_BYTES) {
+    problems.push(`JWT_SECRET must be at least ${MIN_JWT_SECRET_BYTES} bytes`);
+  }
+  if (jwtSecret === null && nodeEnv === "production") {
+    problems.push(`JWT_SECRET is required when NODE_ENV=production (at least ${MIN_JWT_SECRET_BYTES} bytes)`);
+  }
+
+  let jwtTtlSeconds = 3600;
+  const ttlRaw = value("JWT_TTL");
+  if (ttlRaw !== undefined) {
+    const parsed = parseDurationSeconds(ttlRaw);
+    if (parsed === null) problems.push(`JWT_TTL must be a positive duration such as 3600, 15m, 1h or 7d (got "${ttlRaw}")`);
+    else jwtTtlSeconds = parsed;
+  }
+
+  const logLevelRaw = value("LOG_LEVEL") ?? "info";
+  const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw);
+  if (!logLevel) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${logLevelRaw}")`);
+
+  const redisUrl = value("REDIS_URL") ?? null;
+  if (redisUrl !== null && !/^rediss?:\/\/.+/.test(redisUrl)) {
+    problems.push('REDIS_URL must start with "redis://" or "rediss://"');
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    nodeEnv,
+    port,
+    host,
+    databaseUrl,
+    jwtSecret,
+    jwtTtlSeconds,
+    logLevel: logLevel ?? "info",
+    redisUrl,
+    activityFlushMs: 1000,
+  };
+}

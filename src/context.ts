@@ -1,0 +1,41 @@
+// Who is calling. Built once per request from the Authorization header: a person (user id
+// from a valid JWT), anonymous, or a refused token remembered as an error that @auth
+// fields raise. Devices are authenticated per field by @apiKey, not here.
+import type { GraphQLError } from "graphql";
+import type { IncomingHttpHeaders } from "node:http";
+import { verifyUserToken, type JwtSettings } from "./auth/jwt.js";
+import { unauthenticated } from "./errors.js";
+import type { Services } from "./services.js";
+import type { AuthenticatedDevice } from "./auth/apiKeyVerifier.js";
+
+export interface Context {
+  userId: string | null;
+  authError: GraphQLError | null;
+  /** Set by @apiKey for the one field it guards; null everywhere else. */
+  device: AuthenticatedDevice | null;
+  services: Services;
+}
+
+export function buildContext(services: Services, jwt: JwtSettings, headers: IncomingHttpHeaders): Context {
+  const header = headers.authorization;
+  if (header === undefined || header.trim() === "") {
+    return { userId: null, authError: null, device: null, services };
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const userId = match ? verifyUserToken(jwt, match[1]!) : null;
+  if (userId === null) {
+    return {
+      userId: null,
+      authError: unauthenticated(match ? "Invalid or expired token." : "Authorization header must be \"Bearer <token>\"."),
+      device: null,
+      services,
+    };
+  }
+  return { userId, authError: null, device: null, services };
+}
+
+/** The device @apiKey authenticated for this field. */
+export function authenticatedDevice(context: Context): AuthenticatedDevice {
+  if (!context.device) throw new Error("device field resolved without @apiKey");
+  return context.device;
+}

@@ -1,0 +1,124 @@
+// SQLite: Prisma through @prisma/adapter-better-sqlite3, plus one more better-sqlite3
+// connection of FleetQL's own for migrations and the hot writes.
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaClient } from "../generated/prisma/client.js";
+import { migrateSqlite, sqliteIsMigrated } from "./migrations.js";
+import type { BatchOutcome, DeviceActivity, FleetDb, ReadingBatch } from "./types.js";
+
+/** The file a `file:` URL names; relative paths are relative to the working directory. */
+export function sqliteFilePath(url: string): string {
+  const withoutScheme = url.replace(/^file:/, "").split("?")[0]!;
+  return path.resolve(withoutScheme);
+}
+
+/** How Prisma's SQLite adapter stores DateTime (its default "iso8601" format). */
+export const sqliteTimestamp = (date: Date) => date.toISOString().replace("Z", "+00:00");
+
+const ROWS_PER_INSERT = 100;
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED";
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs a synchronous write transaction, waiting asynchronously while another connection
+ * (Prisma's, mid-transaction) holds the write lock. A blocking busy_timeout here would stall
+ * the only thread, the one that must run Prisma's transaction to its end.
+ */
+async function withWriteLock<T>(write: () => T): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return write();
+    } catch (error) {
+      if (!isBusy(error) || attempt >= 200) throw error;
+      await sleep(Math.min(1 + attempt, 25));
+    }
+  }
+}
+
+export interface OpenSqliteOptions {
+  migrate: boolean;
+}
+
+export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
+  const file = sqliteFilePath(url);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+
+  const raw = new Database(file, { timeout: 5000 });
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("foreign_keys = ON");
+  if (options.migrate) migrateSqlite(raw);
+  raw.pragma("busy_timeout = 0");
+
+  const prisma = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${file}` }) });
+
+  const insertRow = raw.prepare(`INSERT INTO "Reading" ("deviceId", "metric", "value", "recordedAt", "receivedAt") VALUES (?, ?, ?, ?, ?)`);
+  const insertRows = raw.prepare(
+    `INSERT INTO "Reading" ("deviceId", "metric", "value", "recordedAt", "receivedAt") VALUES ${Array(ROWS_PER_INSERT).fill("(?, ?, ?, ?, ?)").join(", ")}`,
+  );
+  const findBatch = raw.prepare(`SELECT "accepted", "createdAt" FROM "ReportBatch" WHERE "deviceId" = ? AND "batchId" = ?`);
+  const deleteBatch = raw.prepare(`DELETE FROM "ReportBatch" WHERE "deviceId" = ? AND "batchId" = ?`);
+  const recordBatch = raw.prepare(`INSERT INTO "ReportBatch" ("deviceId", "batchId", "accepted", "createdAt") VALUES (?, ?, ?, ?)`);
+  const forgetBatches = raw.prepare(`DELETE FROM "ReportBatch" WHERE "createdAt" < ?`);
+  const touch = raw.prepare(`UPDATE "Device" SET "lastSeenAt" = ? WHERE "id" = ?`);
+  const touchWithStatus = raw.prepare(`UPDATE "Device" SET "lastSeenAt" = ?, "status" = ? WHERE "id" = ?`);
+
+  const storeBatch = raw.transaction((batch: ReadingBatch): BatchOutcome => {
+    if (batch.batchId !== null) {
+      const previous = findBatch.get(batch.deviceId, batch.batchId) as { accepted: number; createdAt: string } | undefined;
+      if (previous && previous.createdAt >= sqliteTimestamp(batch.duplicateWindowStart)) {
+        return { accepted: previous.accepted, duplicate: true };
+      }
+      if (previous) deleteBatch.run(batch.deviceId, batch.batchId);
+    }
+    const receivedAt = sqliteTimestamp(batch.receivedAt);
+    const rows = batch.readings;
+    const params: unknown[] = [];
+    let i = 0;
+    for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
+      params.length = 0;
+      for (let j = i; j < i + ROWS_PER_INSERT; j++) {
+        const row = rows[j]!;
+        params.push(batch.deviceId, row.metric, row.value, sqliteTimestamp(row.recordedAt), receivedAt);
+      }
+      insertRows.run(params);
+    }
+    for (; i < rows.length; i++) {
+      const row = rows[i]!;
+      insertRow.run(batch.deviceId, row.metric, row.value, sqliteTimestamp(row.recordedAt), receivedAt);
+    }
+    if (batch.batchId !== null) recordBatch.run(batch.deviceId, batch.batchId, rows.length, receivedAt);
+    return { accepted: rows.length, duplicate: false };
+  });
+
+  const storeActivity = raw.transaction((entries: DeviceActivity[]) => {
+    for (const entry of entries) {
+      const seen = sqliteTimestamp(entry.lastSeenAt);
+      if (entry.status === undefined) touch.run(seen, entry.deviceId);
+      else touchWithStatus.run(seen, entry.status, entry.deviceId);
+    }
+  });
+
+  return {
+    provider: "sqlite",
+    prisma,
+    insertReadingBatch: (batch) => withWriteLock(() => storeBatch.immediate(batch)),
+    writeDeviceActivity: async (entries) => {
+      if (entries.length > 0) await withWriteLock(() => storeActivity.immediate(entries));
+    },
+    forgetBatchesBefore: async (cutoff) => {
+      await withWriteLock(() => forgetBatches.run(sqliteTimestamp(cutoff)));
+    },
+    isReady: async () => sqliteIsMigrated(raw),
+    close: async () => {
+      await prisma.$disconnect();
+      raw.close();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// FleetQL's HTTP integration for Apollo Server on plain node:http. Apollo's standalone
+// server parses bodies through Express middleware (cors + body-parser); reading the body
+// directly keeps the device path cheap, and lets FleetQL cap body size and answer the
+// operator endpoints on the same port.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from "@apollo/server";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const GRAPHQL_PATH = "/graphql";
+
+const CORS_HEADERS: Record<string, string> = {
+  // Tokens travel in the Authorization header, never in cookies, so any origin may call.
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-allow-headers": "content-type, authorization, apollo-require-preflight, x-apollo-operation-name",
+  "access-control-max-age": "86400",
+};
+
+export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+export interface HttpHandlerOptions<TContext extends BaseContext> {
+  apollo: ApolloServer<TContext>;
+  context: (req: IncomingMessage) => Promise<TContext> | TContext;
+  routes?: Record<string, ExtraRoute>;
+  onError?: (error: unknown) => void;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function requestError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code: "BAD_REQUEST" } }] }, CORS_HEADERS);
+}
+
+class BodyTooLargeError extends Error {}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  const declared = Number(req.headers["content-length"]);
+  if (declared > MAX_BODY_BYTES) return Promise.reject(new BodyTooLargeError());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners("data");
+        req.resume();
+        reject(new BodyTooLargeError());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function isJsonContentType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const [type, ...params] = contentType.toLowerCase().split(";").map((part) => part.trim());
+  if (type !== "application/json" && type !== "application/graphql-response+json") return false;
+  const charset = params.find((p) => p.startsWith("charset="));
+  return !charset || charset === "charset=utf-8";
+}
+
+export function createHttpHandler<TContext extends BaseContext>(options: HttpHandlerOptions<TContext>) {
+  const { apollo, routes = {} } = options;
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = req.url ?? "/";
+      const queryStart = url.indexOf("?");
+      const path = queryStart === -1 ? url : url.slice(0, queryStart);
+      const search = queryStart === -1 ? "" : url.slice(queryStart);
+
+      if (path !== GRAPHQL_PATH) {
+        const route = routes[path];
+        if (route) return await route(req, res);
+        return sendJson(res, 404, { error: "not found", graphql: GRAPHQL_PATH });
+      }
+      const method = (req.method ?? "GET").toUpperCase();
+      if (method === "OPTIONS") {
+        res.writeHead(204, CORS_HEADERS);
+        return void res.end();
+      }
+
+      let body: unknown;
+      if (method === "POST") {
+        let text: string;
+        try {
+          text = await readBody(req);
+        } catch (error) {
+          if (error instanceof BodyTooLargeError) {
+            res.setHeader("connection", "close");
+            return requestError(res, 413, `Request body is larger than ${MAX_BODY_BYTES} bytes.`);
+          }
+          throw error;
+        }
+        if (isJsonContentType(req.headers["content-type"])) {
+          try {
+            body = JSON.parse(text);
+          } catch {
+            return requestError(res, 400, "Request body is not valid JSON.");
+          }
+        }
+      }
+
+      const headers = new HeaderMap();
+      for (const name in req.headers) {
+        const value = req.headers[name];
+        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+      }
+      const httpGraphQLRequest: HTTPGraphQLRequest = { method, headers, search, body };
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest,
+        context: async () => options.context(req),
+      });
+
+      for (const name in CORS_HEADERS) res.setHeader(name, CORS_HEADERS[name]!);
+      for (const [name, value] of response.headers) res.setHeader(name, value);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === "complete") return void res.end(response.body.string);
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    } catch (error) {
+      options.onError?.(error);
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      else res.destroy();
+    }
+  };
+}

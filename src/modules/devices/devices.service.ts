@@ -1,0 +1,116 @@
+import { randomUUID } from "node:crypto";
+import type { Device, PrismaClient } from "../../generated/prisma/client.js";
+import { mintApiKey } from "../../auth/apiKeys.js";
+import type { ApiKeyVerifier, AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
+import { badUserInput, fleetError, isUniqueViolation, notFound } from "../../errors.js";
+import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
+import type { Clock } from "../../services.js";
+import type { DeviceActivityBuffer } from "./deviceActivity.js";
+
+export const DEVICE_NAME_MAX_LENGTH = 100;
+export const STATUS_MAX_BYTES = 16 * 1024;
+
+export interface DeviceWithKey {
+  device: Device;
+  apiKey: string;
+}
+
+function checkDeviceName(name: string): string {
+  const trimmed = name.trim();
+  const length = [...trimmed].length;
+  if (length < 1 || length > DEVICE_NAME_MAX_LENGTH) {
+    throw badUserInput(`Device name must be 1 to ${DEVICE_NAME_MAX_LENGTH} characters after trimming.`);
+  }
+  return trimmed;
+}
+
+export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier, activity: DeviceActivityBuffer, clock: Clock) {
+  const present = (device: Device) => activity.overlay(device);
+
+  async function ownedDevice(ownerId: string, id: string): Promise<Device> {
+    const device = await prisma.device.findFirst({ where: { id, ownerId } });
+    if (!device) throw notFound("Device");
+    return device;
+  }
+
+  return {
+    async add(ownerId: string, name: string): Promise<DeviceWithKey> {
+      const minted = mintApiKey();
+      try {
+        // The unique (ownerId, name) index decides between concurrent duplicates.
+        const device = await prisma.device.create({
+          data: {
+            id: randomUUID(),
+            ownerId,
+            name: checkDeviceName(name),
+            keyHash: minted.keyHash,
+            keyPrefix: minted.keyPrefix,
+            createdAt: clock.now(),
+          },
+        });
+        return { device, apiKey: minted.key };
+      } catch (error) {
+        if (isUniqueViolation(error)) throw fleetError("DEVICE_NAME_TAKEN", "You already have a device with that name.");
+        throw error;
+      }
+    },
+
+    async rotateKey(ownerId: string, id: string): Promise<DeviceWithKey> {
+      const current = await ownedDevice(ownerId, id);
+      if (current.revokedAt) throw badUserInput("This device is revoked; add a new device instead.");
+      const minted = mintApiKey();
+      const updated = await prisma.device.updateMany({
+        where: { id, ownerId, keyHash: current.keyHash, revokedAt: null },
+        data: { keyHash: minted.keyHash, keyPrefix: minted.keyPrefix },
+      });
+      keys.forget(current.keyHash);
+      // Another rotation or a revocation won the race: report that state instead.
+      if (updated.count === 0) throw badUserInput("The device changed while rotating its key; try again.");
+      return { device: present(await ownedDevice(ownerId, id)), apiKey: minted.key };
+    },
+
+    async revoke(ownerId: string, id: string): Promise<Device> {
+      const current = await ownedDevice(ownerId, id);
+      if (current.revokedAt) return present(current);
+      await prisma.device.updateMany({ where: { id, ownerId, revokedAt: null }, data: { revokedAt: clock.now() } });
+      keys.forget(current.keyHash);
+      return present(await ownedDevice(ownerId, id));
+    },
+
+    async get(ownerId: string, id: string): Promise<Device | null> {
+      const device = await prisma.device.findFirst({ where: { id, ownerId } });
+      return device && present(device);
+    },
+
+    async list(ownerId: string, first: number | null | undefined, after: string | null | undefined): Promise<Connection<Device>> {
+      const size = checkPageSize(first, 20);
+      const position = decodeCursor(after);
+      const rows = await prisma.device.findMany({
+        where: {
+          ownerId,
+          ...(position && {
+            OR: [{ createdAt: { gt: position.at } }, { createdAt: position.at, id: { gt: position.id } }],
+          }),
+        },
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        take: size + 1,
+      });
+      return toConnection(rows.map(present), size, (d) => ({ at: d.createdAt, id: d.id }));
+    },
+
+    heartbeat(device: AuthenticatedDevice, status: unknown): { deviceId: string; serverTime: Date } {
+      let statusText: string | null | undefined;
+      if (status !== undefined) {
+        statusText = status === null ? null : JSON.stringify(status);
+        if (statusText !== null && Buffer.byteLength(statusText) > STATUS_MAX_BYTES) {
+          throw badUserInput(`status must be at most ${STATUS_MAX_BYTES} bytes of JSON.`);
+        }
+      }
+      const now = clock.now();
+      activity.record(device.id, now, statusText);
+      return { deviceId: device.id, serverTime: now };
+    },
+  };
+}
+
+export type DevicesService = ReturnType<typeof createDevicesService>;

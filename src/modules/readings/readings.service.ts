@@ -1,0 +1,92 @@
+import type { PrismaClient, Reading } from "../../generated/prisma/client.js";
+import type { AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
+import type { BatchOutcome, FleetDb, ReadingRow } from "../../db/types.js";
+import { badUserInput } from "../../errors.js";
+import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
+import type { Clock } from "../../services.js";
+
+export const MAX_READINGS_PER_BATCH = 1000;
+export const METRIC_MAX_LENGTH = 64;
+export const BATCH_ID_MAX_LENGTH = 128;
+export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+export const DUPLICATE_WINDOW_MS = 24 * 60 * 60 * 1000;
+const EARLIEST_RECORDED_AT = Date.UTC(1970, 0, 1);
+
+export interface ReadingInput {
+  metric: string;
+  value: number;
+  recordedAt?: Date | null;
+}
+
+export interface ReadingFilter {
+  metric?: string | null;
+  since?: Date | null;
+  until?: Date | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+/** Checks every reading before anything is stored: one bad reading refuses the batch. */
+function validateBatch(readings: ReadingInput[], batchId: string | null, now: Date): ReadingRow[] {
+  if (readings.length < 1 || readings.length > MAX_READINGS_PER_BATCH) {
+    throw badUserInput(`A batch holds 1 to ${MAX_READINGS_PER_BATCH} readings (got ${readings.length}).`);
+  }
+  if (batchId !== null && (batchId.length < 1 || batchId.length > BATCH_ID_MAX_LENGTH)) {
+    throw badUserInput(`batchId must be 1 to ${BATCH_ID_MAX_LENGTH} characters.`);
+  }
+  const latest = now.getTime() + MAX_FUTURE_SKEW_MS;
+  return readings.map((reading, index) => {
+    const metricLength = [...reading.metric].length;
+    if (metricLength < 1 || metricLength > METRIC_MAX_LENGTH) {
+      throw badUserInput(`readings[${index}].metric must be 1 to ${METRIC_MAX_LENGTH} characters.`);
+    }
+    if (!Number.isFinite(reading.value)) throw badUserInput(`readings[${index}].value must be a finite number.`);
+    const recordedAt = reading.recordedAt ?? now;
+    const time = recordedAt.getTime();
+    if (time > latest) throw badUserInput(`readings[${index}].recordedAt is more than 5 minutes in the server's future.`);
+    if (time < EARLIEST_RECORDED_AT) throw badUserInput(`readings[${index}].recordedAt is before 1970.`);
+    return { metric: reading.metric, value: reading.value, recordedAt };
+  });
+}
+
+export function createReadingsService(db: FleetDb, prisma: PrismaClient, clock: Clock) {
+  return {
+    async report(device: AuthenticatedDevice, readings: ReadingInput[], batchId: string | null | undefined): Promise<BatchOutcome> {
+      const now = clock.now();
+      const rows = validateBatch(readings, batchId ?? null, now);
+      return db.insertReadingBatch({
+        deviceId: device.id,
+        batchId: batchId ?? null,
+        receivedAt: now,
+        duplicateWindowStart: new Date(now.getTime() - DUPLICATE_WINDOW_MS),
+        readings: rows,
+      });
+    },
+
+    async list(deviceId: string, filter: ReadingFilter): Promise<Connection<Reading>> {
+      const size = checkPageSize(filter.first, 100);
+      const position = decodeCursor(filter.after);
+      const positionId = position ? Number(position.id) : null;
+      if (positionId !== null && !Number.isSafeInteger(positionId)) throw badUserInput("Invalid cursor in `after`.");
+      const rows = await prisma.reading.findMany({
+        where: {
+          deviceId,
+          ...(filter.metric != null && { metric: filter.metric }),
+          recordedAt: { ...(filter.since && { gte: filter.since }), ...(filter.until && { lt: filter.until }) },
+          ...(position && {
+            OR: [{ recordedAt: { lt: position.at } }, { recordedAt: position.at, id: { lt: positionId! } }],
+          }),
+        },
+        orderBy: [{ recordedAt: "desc" }, { id: "desc" }],
+        take: size + 1,
+      });
+      return toConnection(rows, size, (r) => ({ at: r.recordedAt, id: String(r.id) }));
+    },
+
+    forgetOldBatches(): Promise<void> {
+      return db.forgetBatchesBefore(new Date(clock.now().getTime() - DUPLICATE_WINDOW_MS));
+    },
+  };
+}
+
+export type ReadingsService = ReturnType<typeof createReadingsService>;

@@ -1,0 +1,53 @@
+import { randomUUID } from "node:crypto";
+import type { PrismaClient, User } from "../../generated/prisma/client.js";
+import { checkPasswordRules, decoyPasswordHash, hashPassword, verifyPassword } from "../../auth/passwords.js";
+import { signUserToken, type JwtSettings } from "../../auth/jwt.js";
+import { fleetError, isUniqueViolation, unauthenticated } from "../../errors.js";
+import type { Clock } from "../../services.js";
+
+export interface AuthResult {
+  token: string;
+  user: User;
+}
+
+// Addresses are compared case-insensitively: two accounts for one mailbox help nobody.
+const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+export function createUsersService(prisma: PrismaClient, jwt: JwtSettings, clock: Clock) {
+  const issue = (user: User): AuthResult => ({ token: signUserToken(jwt, user.id), user });
+
+  return {
+    async signUp(email: string, password: string): Promise<AuthResult> {
+      checkPasswordRules(password);
+      const passwordHash = await hashPassword(password);
+      try {
+        const user = await prisma.user.create({
+          data: { id: randomUUID(), email: normalizeEmail(email), passwordHash, createdAt: clock.now() },
+        });
+        return issue(user);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw fleetError("EMAIL_TAKEN", "That email address is already registered.");
+        throw error;
+      }
+    },
+
+    async logIn(email: string, password: string): Promise<AuthResult> {
+      const refused = () => unauthenticated("Email or password is incorrect.");
+      // Overlong input is refused before hashing: argon2 on megabytes would be a cheap DoS.
+      if ([...password].length > 256) throw refused();
+      const user = await prisma.user.findUnique({ where: { email: normalizeEmail(email) } });
+      if (!user) {
+        await verifyPassword(await decoyPasswordHash(), password);
+        throw refused();
+      }
+      if (!(await verifyPassword(user.passwordHash, password))) throw refused();
+      return issue(user);
+    },
+
+    async byId(id: string): Promise<User | null> {
+      return prisma.user.findUnique({ where: { id } });
+    },
+  };
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;

@@ -1,0 +1,30 @@
+// Builds the executable schema once: SDL from every module, resolvers, then the auth
+// directives, refusing any schema in which a field could escape its auth decision.
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { GraphQLSchema } from "graphql";
+import { makeExecutableSchema } from "@graphql-tools/schema";
+import { DateTimeResolver, EmailAddressResolver, JSONResolver } from "graphql-scalars";
+import type { Resolvers } from "../generated/graphql.js";
+import { applyApiKeyDirective } from "../directives/apiKey.js";
+import { applyAuthDirective } from "../directives/auth.js";
+import { checkAuthCoverage } from "../directives/coverage.js";
+import { devicesResolvers } from "../modules/devices/devices.resolvers.js";
+import { readingsResolvers } from "../modules/readings/readings.resolvers.js";
+import { usersResolvers } from "../modules/users/users.resolvers.js";
+
+const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const SDL_FILES = ["schema/base.graphql", "modules/users/users.graphql", "modules/devices/devices.graphql", "modules/readings/readings.graphql"];
+
+export const typeDefs: string[] = SDL_FILES.map((file) => fs.readFileSync(path.join(SRC, file), "utf8"));
+
+const scalarResolvers: Resolvers = { DateTime: DateTimeResolver, EmailAddress: EmailAddressResolver, JSON: JSONResolver };
+
+export const resolvers: Resolvers[] = [scalarResolvers, usersResolvers, devicesResolvers, readingsResolvers];
+
+export function buildSchema(sdl: string[] = typeDefs, resolverMaps: Resolvers[] = resolvers): GraphQLSchema {
+  const schema = makeExecutableSchema({ typeDefs: sdl, resolvers: resolverMaps as never });
+  checkAuthCoverage(schema);
+  return applyApiKeyDirective(applyAuthDirective(schema));
+}

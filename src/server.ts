@@ -1,0 +1,104 @@
+// Builds a FleetQL server from its dependencies. Nothing here listens or opens anything
+// on import: src/index.ts and the tests decide where it runs and on which database.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import type { JwtSettings } from "./auth/jwt.js";
+import { buildContext, type Context } from "./context.js";
+import type { FleetDb } from "./db/types.js";
+import { formatError } from "./formatError.js";
+import { createHttpHandler, GRAPHQL_PATH, sendJson } from "./http/nodeHttpHandler.js";
+import type { Logger } from "./logger.js";
+import { buildSchema } from "./schema/index.js";
+import { createServices, type Clock } from "./services.js";
+
+export interface ServerDeps {
+  db: FleetDb;
+  jwt: JwtSettings;
+  production: boolean;
+  logger: Logger;
+  activityFlushMs?: number;
+  clock?: Clock;
+}
+
+export interface FleetServer {
+  httpServer: http.Server;
+  services: ReturnType<typeof createServices>;
+  listen(port: number, host: string): Promise<string>;
+  /** Stops accepting, finishes in-flight requests, writes pending activity, closes the database. */
+  stop(): Promise<void>;
+}
+
+export async function createServer(deps: ServerDeps): Promise<FleetServer> {
+  const { db, logger } = deps;
+  const services = createServices({
+    db,
+    jwt: deps.jwt,
+    clock: deps.clock,
+    activityFlushMs: deps.activityFlushMs ?? 1000,
+    onBackgroundError: (error) => logger.error({ err: error }, "background write failed"),
+  });
+
+  const httpServer = http.createServer();
+  const apollo = new ApolloServer<Context>({
+    schema: buildSchema(),
+    introspection: !deps.production,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: deps.production,
+    formatError: (formatted, error) => formatError(formatted, error, logger),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      deps.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+    ],
+  });
+  await apollo.start();
+
+  httpServer.on(
+    "request",
+    createHttpHandler({
+      apollo,
+      context: (req) => buildContext(services, deps.jwt, req.headers),
+      routes: {
+        "/healthz": (_req, res) => sendJson(res, 200, { status: "ok" }),
+        "/readyz": async (_req, res) => {
+          const ready = await db.isReady().catch(() => false);
+          sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable" });
+        },
+      },
+      onError: (error) => logger.error({ err: error }, "request failed"),
+    }),
+  );
+
+  services.activity.start();
+  const batchJanitor = setInterval(() => void services.readings.forgetOldBatches().catch((e) => logger.error({ err: e }, "batch clean-up failed")), 3600_000);
+  batchJanitor.unref();
+
+  let stopping: Promise<void> | null = null;
+  return {
+    httpServer,
+    services,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off("error", reject);
+          const address = httpServer.address() as AddressInfo;
+          const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+          resolve(`http://${shownHost}:${address.port}${GRAPHQL_PATH}`);
+        });
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(batchJanitor);
+        await apollo.stop();
+        await services.activity.stop();
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}
