@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "./helpers/server.js";
+import { addDevice, expectData, expectError, gql, HEARTBEAT, signUpUser, type TestDevice, type TestUser } from "./helpers/client.js";
+import { mintApiKey } from "../src/auth/apiKeys.js";
+import { readDeviceRow } from "./helpers/db.js";
+
+const DEVICE = `query($id: ID!) { device(id: $id) { lastSeenAt status } }`;
+
+let t: TestServer;
+let owner: TestUser;
+let device: TestDevice;
+beforeAll(async () => {
+  t = await startTestServer({ activityFlushMs: 60_000 });
+  owner = await signUpUser(t.url);
+  device = await addDevice(t.url, owner.token);
+});
+afterAll(() => t.stop());
+
+describe("@apiKey", () => {
+  it("refuses an empty key with API_KEY_REQUIRED and 400", async () => {
+    expectError(await gql(t.url, HEARTBEAT, { k: "" }), "API_KEY_REQUIRED", 400);
+    expectError(await gql(t.url, HEARTBEAT, { k: "   " }), "API_KEY_REQUIRED", 400);
+  });
+
+  it("refuses unknown, malformed and mistyped keys alike with INVALID_API_KEY and 403", async () => {
+    const mistyped = device.apiKey.slice(0, 10) + (device.apiKey[10] === "a" ? "b" : "a") + device.apiKey.slice(11);
+    const candidates = ["nope", "fq_", `${device.apiKey}x`, device.apiKey.toUpperCase(), mistyped, mintApiKey().key];
+    const messages = new Set<string>();
+    for (const key of candidates) {
+      const response = await gql(t.url, HEARTBEAT, { k: key });
+      expectError(response, "INVALID_API_KEY", 403);
+      messages.add(response.body.errors![0]!.message);
+    }
+    expect(messages.size).toBe(1);
+  });
+
+  it("checks every aliased field on its own: one good key does not carry a bad one", async () => {
+    const response = await gql(
+      t.url,
+      `mutation($good: String!, $bad: String!) { a: heartbeat(apiKey: $good) { deviceId } b: heartbeat(apiKey: $bad) { deviceId } }`,
+      { good: device.apiKey, bad: mintApiKey().key },
+    );
+    expect(response.body.data).toBeNull();
+    expect(response.body.errors?.map((e) => e.extensions?.code)).toContain("INVALID_API_KEY");
+  });
+
+  it("hands the resolver the key's own device, whatever else the call says", async () => {
+    const other = await addDevice(t.url, owner.token);
+    const data = expectData(await gql(t.url, HEARTBEAT, { k: other.apiKey }));
+    expect(data.heartbeat.deviceId).toBe(other.id);
+  });
+});
+
+describe("heartbeat", () => {
+  it("records lastSeenAt and status, readable at once though the write is coalesced", async () => {
+    const before = Date.now();
+    const data = expectData(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { firmware: "1.2.3", battery: 0.87 } }));
+    const serverTime = Date.parse(data.heartbeat.serverTime);
+    expect(serverTime).toBeGreaterThanOrEqual(before - 1000);
+    const read = expectData(await gql(t.url, DEVICE, { id: device.id }, { token: owner.token }));
+    expect(read.device).toEqual({ lastSeenAt: data.heartbeat.serverTime, status: { firmware: "1.2.3", battery: 0.87 } });
+  });
+
+  it("keeps the previous status when a heartbeat carries none, and clears it on an explicit null", async () => {
+    expectData(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { mode: "eco" } }));
+    const second = expectData(await gql(t.url, HEARTBEAT, { k: device.apiKey }));
+    let read = expectData(await gql(t.url, DEVICE, { id: device.id }, { token: owner.token }));
+    expect(read.device).toEqual({ lastSeenAt: second.heartbeat.serverTime, status: { mode: "eco" } });
+    expectData(await gql(t.url, `mutation($k: String!) { heartbeat(apiKey: $k, status: null) { deviceId } }`, { k: device.apiKey }));
+    read = expectData(await gql(t.url, DEVICE, { id: device.id }, { token: owner.token }));
+    expect(read.device.status).toBeNull();
+  });
+
+  it("refuses a status document over 16 KiB with BAD_USER_INPUT", async () => {
+    expectError(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { blob: "x".repeat(17_000) } }), "BAD_USER_INPUT", 400);
+  });
+
+  it("writes coalesced activity to the database on flush", async () => {
+    const data = expectData(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { flushed: true } }));
+    await t.server.services.activity.flush();
+    const stored = readDeviceRow(t.databaseUrl, device.id);
+    expect(stored.lastSeenAt).toBe(data.heartbeat.serverTime.replace("Z", "+00:00"));
+    expect(JSON.parse(stored.status!)).toEqual({ flushed: true });
+  });
+});

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import jwt from "jsonwebtoken";
+import { randomUUID } from "node:crypto";
+import { startTestServer, TEST_JWT, type TestServer } from "./helpers/server.js";
+import { expectData, expectError, gql, PASSWORD, signUpUser } from "./helpers/client.js";
+
+const SIGN_UP = `mutation($e: EmailAddress!, $p: String!) { signUp(email: $e, password: $p) { token user { id email createdAt } } }`;
+const LOG_IN = `mutation($e: EmailAddress!, $p: String!) { logIn(email: $e, password: $p) { token user { id email } } }`;
+const ME = `{ me { id email createdAt devices { edges { node { id } } } } }`;
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(() => t.stop());
+
+const freshEmail = () => `person-${randomUUID()}@example.com`;
+
+describe("signUp", () => {
+  it("creates an account and returns a JWT that identifies it", async () => {
+    const email = freshEmail();
+    const data = expectData(await gql(t.url, SIGN_UP, { e: email, p: PASSWORD }));
+    expect(data.signUp.user.email).toBe(email);
+    const claims = jwt.verify(data.signUp.token, TEST_JWT.secret, { algorithms: ["HS256"] }) as jwt.JwtPayload;
+    expect(claims.sub).toBe(data.signUp.user.id);
+    expect(claims.iss).toBe("fleetql");
+    expect(claims.aud).toBe("fleetql-api");
+    expect(claims.exp! - claims.iat!).toBe(TEST_JWT.ttlSeconds);
+  });
+
+  it("refuses an email already registered with EMAIL_TAKEN, whatever its case", async () => {
+    const email = freshEmail();
+    expectData(await gql(t.url, SIGN_UP, { e: email, p: PASSWORD }));
+    expectError(await gql(t.url, SIGN_UP, { e: email.toUpperCase(), p: PASSWORD }), "EMAIL_TAKEN", 400);
+  });
+
+  it("refuses a password shorter than 15 characters with BAD_USER_INPUT", async () => {
+    expectError(await gql(t.url, SIGN_UP, { e: freshEmail(), p: "fourteen chars" }), "BAD_USER_INPUT", 400);
+  });
+
+  it("accepts a password of exactly 15 characters", async () => {
+    expectData(await gql(t.url, SIGN_UP, { e: freshEmail(), p: "fifteen chars!!" }));
+  });
+
+  it("refuses a password longer than 256 characters with BAD_USER_INPUT", async () => {
+    expectError(await gql(t.url, SIGN_UP, { e: freshEmail(), p: "x".repeat(257) }), "BAD_USER_INPUT", 400);
+  });
+
+  it("refuses an invalid email address with BAD_USER_INPUT", async () => {
+    expectError(await gql(t.url, SIGN_UP, { e: "not-an-email", p: PASSWORD }), "BAD_USER_INPUT", 400);
+  });
+});
+
+describe("logIn", () => {
+  it("returns a token for the right password", async () => {
+    const user = await signUpUser(t.url);
+    const data = expectData(await gql(t.url, LOG_IN, { e: user.email, p: PASSWORD }));
+    expect(data.logIn.user.id).toBe(user.id);
+    const me = expectData(await gql(t.url, ME, {}, { token: data.logIn.token }));
+    expect(me.me.email).toBe(user.email);
+  });
+
+  it("refuses a wrong password and an unknown email alike with UNAUTHENTICATED", async () => {
+    const user = await signUpUser(t.url);
+    const wrong = await gql(t.url, LOG_IN, { e: user.email, p: `${PASSWORD}!` });
+    const unknown = await gql(t.url, LOG_IN, { e: freshEmail(), p: PASSWORD });
+    expectError(wrong, "UNAUTHENTICATED", 401);
+    expectError(unknown, "UNAUTHENTICATED", 401);
+    expect(wrong.body.errors![0]!.message).toBe(unknown.body.errors![0]!.message);
+  });
+});
+
+describe("me and the JWT context", () => {
+  it("shows the caller's own account", async () => {
+    const user = await signUpUser(t.url);
+    const data = expectData(await gql(t.url, ME, {}, { token: user.token }));
+    expect(data.me).toMatchObject({ id: user.id, email: user.email, devices: { edges: [] } });
+  });
+
+  it("refuses a missing token with UNAUTHENTICATED and 401", async () => {
+    expectError(await gql(t.url, ME), "UNAUTHENTICATED", 401);
+  });
+
+  it("refuses a garbage token and a malformed header with 401", async () => {
+    expectError(await gql(t.url, ME, {}, { token: "not.a.jwt" }), "UNAUTHENTICATED", 401);
+    expectError(await gql(t.url, ME, {}, { headers: { authorization: "Basic abc" } }), "UNAUTHENTICATED", 401);
+  });
+
+  it("refuses a token signed with another secret", async () => {
+    const user = await signUpUser(t.url);
+    const forged = jwt.sign({}, "another-secret-another-secret-another", { subject: user.id, issuer: "fleetql", audience: "fleetql-api", expiresIn: 60 });
+    expectError(await gql(t.url, ME, {}, { token: forged }), "UNAUTHENTICATED", 401);
+  });
+
+  it("refuses an expired token", async () => {
+    const user = await signUpUser(t.url);
+    const expired = jwt.sign({ exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT.secret, { subject: user.id, issuer: "fleetql", audience: "fleetql-api" });
+    expectError(await gql(t.url, ME, {}, { token: expired }), "UNAUTHENTICATED", 401);
+  });
+
+  it("refuses a token for an account that does not exist", async () => {
+    const ghost = jwt.sign({}, TEST_JWT.secret, { subject: randomUUID(), issuer: "fleetql", audience: "fleetql-api", expiresIn: 60 });
+    expectError(await gql(t.url, ME, {}, { token: ghost }), "UNAUTHENTICATED", 401);
+  });
+
+  it("still serves public fields to a caller whose token is bad", async () => {
+    expectData(await gql(t.url, SIGN_UP, { e: freshEmail(), p: PASSWORD }, { token: "garbage" }));
+  });
+});

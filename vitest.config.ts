@@ -1,0 +1,16 @@
+import { createRequire } from "node:module";
+import { defineConfig } from "vitest/config";
+
+const require = createRequire(import.meta.url);
+
+export default defineConfig({
+  // graphql 16 ships CommonJS (main) and ESM (module) builds; Node loads the CommonJS one for
+  // Apollo and graphql-tools, so the tests' own imports must resolve to the same copy.
+  resolve: { alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }] },
+  test: {
+    include: ["test/**/*.test.ts"],
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
