@@ -42,8 +42,17 @@ async function main(): Promise<void> {
     if (exiting) return;
     exiting = true;
     logger.info({ signal }, "shutting down");
+    // A ref'd timer keeps the process alive until stop() has written everything (without
+    // it Node may exit as soon as the listening socket closes), and bounds the wait.
+    const deadline = setTimeout(() => {
+      logger.error("graceful shutdown took longer than 30 s; exiting");
+      process.exit(1);
+    }, 30_000);
     server.stop().then(
-      () => process.exit(0),
+      () => {
+        clearTimeout(deadline);
+        process.exit(0);
+      },
       (error) => {
         logger.error({ err: error }, "shutdown failed");
         process.exit(1);

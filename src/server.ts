@@ -47,6 +47,8 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     schema: buildSchema(),
     introspection: !deps.production,
     includeStacktraceInErrorResponses: false,
+    // src/index.ts owns the signals: it drains Apollo, then writes pending state, then exits.
+    stopOnTerminationSignals: false,
     hideSchemaDetailsFromClientErrors: deps.production,
     formatError: (formatted, error) => formatError(formatted, error, logger),
     plugins: [
@@ -95,8 +97,11 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
       stopping ??= (async () => {
         clearInterval(batchJanitor);
         await apollo.stop();
+        logger.debug("HTTP server drained");
         await services.activity.stop();
+        logger.debug("device activity written");
         await db.close();
+        logger.debug("database closed");
       })();
       return stopping;
     },

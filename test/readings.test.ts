@@ -66,7 +66,7 @@ describe("reportReadings", () => {
     const body = `{"query":${JSON.stringify(REPORT)},"variables":{"k":"${device.apiKey}","r":[{"metric":"m","value":1e999}]}}`;
     const response = await fetch(t.url, { method: "POST", headers: { "content-type": "application/json" }, body });
     expect(response.status).toBe(400);
-    expect((await response.json()).errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe("BAD_USER_INPUT");
     const literal = await gql(t.url, `mutation($k: String!) { reportReadings(apiKey: $k, readings: [{ metric: "m", value: 1e999 }]) { accepted } }`, { k: device.apiKey });
     expectError(literal, "BAD_USER_INPUT", 400);
     expect(countReadings(t.databaseUrl, device.id)).toBe(0);
