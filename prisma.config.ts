@@ -5,7 +5,9 @@ import path from "node:path";
 import { defineConfig } from "prisma/config";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 
-const scratchDb = path.join("data", "prisma-cli.db");
+// The database `npm start` uses, unless DATABASE_URL names another SQLite file.
+const databaseUrl = process.env.DATABASE_URL?.startsWith("file:") ? process.env.DATABASE_URL : "file:./data/fleetql.db";
+const databaseFile = path.resolve(databaseUrl.slice("file:".length).split("?")[0]!);
 
 export default defineConfig({
   experimental: { adapter: true },
@@ -13,7 +15,8 @@ export default defineConfig({
   schema: path.join("prisma", "sqlite", "schema.prisma"),
   migrations: { path: path.join("prisma", "sqlite", "migrations") },
   async adapter() {
-    fs.mkdirSync(path.dirname(scratchDb), { recursive: true });
-    return new PrismaBetterSQLite3({ url: `file:${scratchDb}` });
+    // `migrate diff` opens the adapter even when it only reads schema files.
+    fs.mkdirSync(path.dirname(databaseFile), { recursive: true });
+    return new PrismaBetterSQLite3({ url: `file:${databaseFile}` });
   },
 });

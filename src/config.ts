@@ -12,7 +12,22 @@ export interface Config {
   redisUrl: string | null;
   /** How long a heartbeat's lastSeenAt/status may wait in memory before it is written. */
   activityFlushMs: number;
+  rateLimits: RateLimits;
 }
+
+export interface RateLimits {
+  /** Calls per device key. */
+  device: RateLimit;
+  /** signUp/logIn attempts per client address. */
+  auth: RateLimit;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  device: { perSecond: 20, burst: 40 },
+  auth: { perSecond: 10 / 60, burst: 10 },
+};
+
+import type { RateLimit } from "./rateLimit.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -90,6 +105,27 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push('REDIS_URL must start with "redis://" or "rediss://"');
   }
 
+  const positive = (name: string, fallback: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const parsed = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || parsed <= 0) {
+      problems.push(`${name} must be a positive number (got "${raw}")`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const rateLimits: RateLimits = {
+    device: {
+      perSecond: positive("DEVICE_RATE_PER_SECOND", DEFAULT_RATE_LIMITS.device.perSecond),
+      burst: positive("DEVICE_RATE_BURST", DEFAULT_RATE_LIMITS.device.burst),
+    },
+    auth: {
+      perSecond: positive("AUTH_RATE_PER_MINUTE", DEFAULT_RATE_LIMITS.auth.burst) / 60,
+      burst: positive("AUTH_RATE_PER_MINUTE", DEFAULT_RATE_LIMITS.auth.burst),
+    },
+  };
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     nodeEnv,
@@ -101,5 +137,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: logLevel ?? "info",
     redisUrl,
     activityFlushMs: 1000,
+    rateLimits,
   };
 }

@@ -11,15 +11,17 @@ import type { AuthenticatedDevice } from "./auth/apiKeyVerifier.js";
 export interface Context {
   userId: string | null;
   authError: GraphQLError | null;
+  /** The peer's address, the key for per-address limits. */
+  clientAddress: string;
   /** Set by @apiKey for the one field it guards; null everywhere else. */
   device: AuthenticatedDevice | null;
   services: Services;
 }
 
-export function buildContext(services: Services, jwt: JwtSettings, headers: IncomingHttpHeaders): Context {
+export function buildContext(services: Services, jwt: JwtSettings, headers: IncomingHttpHeaders, clientAddress: string): Context {
   const header = headers.authorization;
   if (header === undefined || header.trim() === "") {
-    return { userId: null, authError: null, device: null, services };
+    return { userId: null, authError: null, clientAddress, device: null, services };
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   const userId = match ? verifyUserToken(jwt, match[1]!) : null;
@@ -27,11 +29,12 @@ export function buildContext(services: Services, jwt: JwtSettings, headers: Inco
     return {
       userId: null,
       authError: unauthenticated(match ? "Invalid or expired token." : "Authorization header must be \"Bearer <token>\"."),
+      clientAddress,
       device: null,
       services,
     };
   }
-  return { userId, authError: null, device: null, services };
+  return { userId, authError: null, clientAddress, device: null, services };
 }
 
 /** The device @apiKey authenticated for this field. */

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     production: config.nodeEnv === "production",
     logger,
     activityFlushMs: config.activityFlushMs,
+    rateLimits: config.rateLimits,
   });
   const url = await server.listen(config.port, config.host);
   logger.info({ url }, "FleetQL ready");

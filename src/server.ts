@@ -7,6 +7,7 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import type { JwtSettings } from "./auth/jwt.js";
+import type { RateLimits } from "./config.js";
 import { buildContext, type Context } from "./context.js";
 import type { FleetDb } from "./db/types.js";
 import { formatError } from "./formatError.js";
@@ -21,6 +22,7 @@ export interface ServerDeps {
   production: boolean;
   logger: Logger;
   activityFlushMs?: number;
+  rateLimits?: RateLimits;
   clock?: Clock;
 }
 
@@ -39,6 +41,7 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     jwt: deps.jwt,
     clock: deps.clock,
     activityFlushMs: deps.activityFlushMs ?? 1000,
+    rateLimits: deps.rateLimits,
     onBackgroundError: (error) => logger.error({ err: error }, "background write failed"),
   });
 
@@ -62,7 +65,7 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     "request",
     createHttpHandler({
       apollo,
-      context: (req) => buildContext(services, deps.jwt, req.headers),
+      context: (req) => buildContext(services, deps.jwt, req.headers, req.socket.remoteAddress ?? "unknown"),
       routes: {
         "/healthz": (_req, res) => sendJson(res, 200, { status: "ok" }),
         "/readyz": async (_req, res) => {

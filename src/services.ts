@@ -1,6 +1,8 @@
 // Everything a request may use, built once from the database and configuration.
 import { ApiKeyVerifier } from "./auth/apiKeyVerifier.js";
 import type { JwtSettings } from "./auth/jwt.js";
+import { DEFAULT_RATE_LIMITS, type RateLimits } from "./config.js";
+import { RateLimiter } from "./rateLimit.js";
 import type { FleetDb } from "./db/types.js";
 import { DeviceActivityBuffer } from "./modules/devices/deviceActivity.js";
 import { createDevicesService } from "./modules/devices/devices.service.js";
@@ -18,16 +20,18 @@ export interface ServicesOptions {
   jwt: JwtSettings;
   clock?: Clock;
   activityFlushMs: number;
+  rateLimits?: RateLimits;
   onBackgroundError: (error: unknown) => void;
 }
 
 export function createServices(options: ServicesOptions) {
-  const { db, jwt, clock = systemClock } = options;
+  const { db, jwt, clock = systemClock, rateLimits = DEFAULT_RATE_LIMITS } = options;
   const apiKeys = new ApiKeyVerifier(db.prisma);
   const activity = new DeviceActivityBuffer(db.writeDeviceActivity, options.activityFlushMs, options.onBackgroundError);
   return {
     apiKeys,
     activity,
+    limits: { device: new RateLimiter(rateLimits.device, clock), auth: new RateLimiter(rateLimits.auth, clock) },
     users: createUsersService(db.prisma, jwt, clock),
     devices: createDevicesService(db.prisma, apiKeys, activity, clock),
     readings: createReadingsService(db, db.prisma, clock),

@@ -5,6 +5,7 @@ import { defaultFieldResolver, type GraphQLSchema } from "graphql";
 import { MapperKind, getDirective, mapSchema } from "@graphql-tools/utils";
 import type { Context } from "../context.js";
 import { apiKeyRequired, invalidApiKey } from "../errors.js";
+import { enforce } from "../rateLimit.js";
 
 export function applyApiKeyDirective(schema: GraphQLSchema): GraphQLSchema {
   return mapSchema(schema, {
@@ -18,6 +19,7 @@ export function applyApiKeyDirective(schema: GraphQLSchema): GraphQLSchema {
           if (typeof key !== "string" || key.trim() === "") throw apiKeyRequired();
           const device = await context.services.apiKeys.verify(key);
           if (!device) throw invalidApiKey();
+          enforce(context.services.limits.device, device.id);
           return resolve(source, args, { ...context, device }, info);
         },
       };

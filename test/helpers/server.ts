@@ -7,6 +7,10 @@ import { createLogger } from "../../src/logger.js";
 import { createServer, type FleetServer } from "../../src/server.js";
 import type { JwtSettings } from "../../src/auth/jwt.js";
 import type { Clock } from "../../src/services.js";
+import type { RateLimits } from "../../src/config.js";
+
+// Test files sign up many owners from one address; rateLimits.test.ts tests the real limits.
+const UNLIMITED: RateLimits = { device: { perSecond: 1e6, burst: 1e6 }, auth: { perSecond: 1e6, burst: 1e6 } };
 
 export const TEST_JWT: JwtSettings = { secret: "fleetql-test-secret-that-is-long-enough-0123456789", ttlSeconds: 3600 };
 
@@ -24,6 +28,7 @@ export interface TestServerOptions {
   clock?: Clock;
   activityFlushMs?: number;
   production?: boolean;
+  rateLimits?: RateLimits;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -37,6 +42,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logger: createLogger("silent"),
     activityFlushMs: options.activityFlushMs ?? 1000,
     clock: options.clock,
+    rateLimits: options.rateLimits ?? UNLIMITED,
   });
   const url = await server.listen(0, "127.0.0.1");
   return {

@@ -1,5 +1,6 @@
 import type { Resolvers } from "../../generated/graphql.js";
 import { unauthenticated } from "../../errors.js";
+import { enforce } from "../../rateLimit.js";
 
 export const usersResolvers: Resolvers = {
   Query: {
@@ -11,8 +12,15 @@ export const usersResolvers: Resolvers = {
     },
   },
   Mutation: {
-    signUp: (_parent, { email, password }, { services }) => services.users.signUp(email, password),
-    logIn: (_parent, { email, password }, { services }) => services.users.logIn(email, password),
+    // Each field counts on its own, so aliasing many logIns into one request buys nothing.
+    signUp(_parent, { email, password }, { services, clientAddress }) {
+      enforce(services.limits.auth, clientAddress);
+      return services.users.signUp(email, password);
+    },
+    logIn(_parent, { email, password }, { services, clientAddress }) {
+      enforce(services.limits.auth, clientAddress);
+      return services.users.logIn(email, password);
+    },
   },
   User: {
     devices: (user, { first, after }, { services }) => services.devices.list(user.id, first, after),

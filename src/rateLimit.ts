@@ -1,0 +1,69 @@
+// Token buckets held in memory, one per key (a device, a client address). A bucket refills
+// continuously at `perSecond` up to `burst`; a refused take says how long until one token.
+import { HeaderMap } from "@apollo/server";
+import { GraphQLError } from "graphql";
+import { ERROR_STATUS } from "./errors.js";
+import type { Clock } from "./services.js";
+
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+}
+
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    private readonly limit: RateLimit,
+    private readonly clock: Clock,
+    private readonly maxKeys = 100_000,
+  ) {}
+
+  /** Takes one token; returns 0 when allowed, else the seconds to wait before retrying. */
+  take(key: string): number {
+    const now = this.clock.now().getTime();
+    let bucket = this.buckets.get(key);
+    if (bucket) {
+      bucket.tokens = Math.min(this.limit.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.limit.perSecond);
+      bucket.updatedAt = now;
+    } else {
+      if (this.buckets.size >= this.maxKeys) this.sweep(now);
+      bucket = { tokens: this.limit.burst, updatedAt: now };
+      this.buckets.set(key, bucket);
+    }
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.limit.perSecond));
+  }
+
+  /** Drops buckets that have refilled completely (they hold no information), or the oldest. */
+  private sweep(now: number): void {
+    for (const [key, bucket] of this.buckets) {
+      if (bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.limit.perSecond >= this.limit.burst) this.buckets.delete(key);
+    }
+    if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
+  }
+}
+
+export function rateLimited(retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError(`Too many attempts; retry in ${retryAfterSeconds} s.`, {
+    extensions: {
+      code: "RATE_LIMITED",
+      retryAfterSeconds,
+      http: { status: ERROR_STATUS.RATE_LIMITED, headers: new HeaderMap([["retry-after", String(retryAfterSeconds)]]) },
+    },
+  });
+}
+
+/** Takes a token or throws RATE_LIMITED with Retry-After. */
+export function enforce(limiter: RateLimiter, key: string): void {
+  const wait = limiter.take(key);
+  if (wait > 0) throw rateLimited(wait);
+}

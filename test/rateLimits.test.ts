@@ -1,0 +1,63 @@
+// Too many attempts get RATE_LIMITED, HTTP 429 and Retry-After. The clock is the test's, so
+// buckets refill only when the test says time has passed.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "./helpers/server.js";
+import { addDevice, expectData, expectError, gql, HEARTBEAT, PASSWORD, signUpUser } from "./helpers/client.js";
+import { DEFAULT_RATE_LIMITS } from "../src/config.js";
+
+let now = Date.UTC(2026, 0, 1);
+const clock = { now: () => new Date(now) };
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ clock, rateLimits: { device: DEFAULT_RATE_LIMITS.device, auth: { perSecond: 1, burst: 3 } } });
+});
+afterAll(() => t.stop());
+
+const LOG_IN = `mutation($e: EmailAddress!, $p: String!) { logIn(email: $e, password: $p) { token } }`;
+
+describe("per-device limit (20/s, burst 40)", () => {
+  it("refuses the 41st call in a burst with 429 and Retry-After, then recovers", async () => {
+    // signUp counts against the address limit: let it refill first.
+    now += 10_000;
+    const owner = await signUpUser(t.url);
+    const device = await addDevice(t.url, owner.token);
+    const other = await addDevice(t.url, owner.token);
+    for (let i = 0; i < 40; i++) expectData(await gql(t.url, HEARTBEAT, { k: device.apiKey }));
+    const refused = await gql(t.url, HEARTBEAT, { k: device.apiKey });
+    expectError(refused, "RATE_LIMITED", 429);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    // Another device is not held back by this one.
+    expectData(await gql(t.url, HEARTBEAT, { k: other.apiKey }));
+    now += 1000;
+    expectData(await gql(t.url, HEARTBEAT, { k: device.apiKey }));
+  });
+
+  it("counts every aliased field on its own", async () => {
+    now += 10_000;
+    const owner = await signUpUser(t.url);
+    const device = await addDevice(t.url, owner.token);
+    const aliases = Array.from({ length: 45 }, (_, i) => `a${i}: heartbeat(apiKey: $k) { deviceId }`).join(" ");
+    const response = await gql(t.url, `mutation($k: String!) { ${aliases} }`, { k: device.apiKey });
+    expect(response.status).toBe(429);
+    // The 41st alias is the first refused; a non-null mutation field's error ends the operation.
+    expect(response.body.errors!.map((e) => [e.extensions?.code, e.path])).toEqual([["RATE_LIMITED", ["a40"]]]);
+    expectError(await gql(t.url, HEARTBEAT, { k: device.apiKey }), "RATE_LIMITED", 429);
+  });
+});
+
+describe("per-address limit on signUp and logIn", () => {
+  it("refuses attempts over the limit from one address, even when aliased", async () => {
+    now += 60_000;
+    const owner = await signUpUser(t.url); // 1 of 3
+    const aliased = await gql(
+      t.url,
+      `mutation($e: EmailAddress!, $p: String!) { a: logIn(email: $e, password: $p) { token } b: logIn(email: $e, password: $p) { token } c: logIn(email: $e, password: $p) { token } }`,
+      { e: owner.email, p: PASSWORD },
+    );
+    expect(aliased.status).toBe(429);
+    expect(aliased.body.errors!.map((e) => e.extensions?.code)).toEqual(["RATE_LIMITED"]);
+    expect(aliased.headers.get("retry-after")).toBe("1");
+    now += 1000;
+    expectData(await gql(t.url, LOG_IN, { e: owner.email, p: PASSWORD }));
+  });
+});
