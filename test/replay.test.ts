@@ -143,3 +143,36 @@ describe("resending after a dropped connection", () => {
     }
   });
 });
+
+describe("resending after a timeout", () => {
+  it("resends a batch whose answer is too slow, with the same batchId, and stores it once", async () => {
+    const owner = await signUpUser(t.url);
+    const device = await addDevice(t.url, owner.token);
+    // A proxy that stores the first report upstream but answers it only after the client gave up.
+    let delayed = 0;
+    const proxy = http.createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const upstream = await fetch(t.url, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.concat(chunks) });
+      const body = await upstream.text();
+      if (delayed === 0) {
+        delayed++;
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      if (!res.destroyed) res.writeHead(upstream.status, { "content-type": "application/json" }).end(body);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql`;
+    try {
+      const logs: string[] = [];
+      const readings = Array.from({ length: 10 }, (_, i) => ({ metric: "m", value: i, recordedAt: new Date(Date.UTC(2021, 0, 1) + i * 1000).toISOString() }));
+      const result = await replay({ url: proxyUrl, apiKey: device.apiKey, readings, sourceId: "timeout-test", timeoutMs: 500, log: (l) => logs.push(l) });
+      expect(result).toEqual({ accepted: 10, batches: 1, duplicates: 1, retries: 1 });
+      expect(logs[0]).toMatch(/batch 0: network error.*(timeout|aborted)/i);
+      expect(countReadings(t.databaseUrl, device.id)).toBe(10);
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
+  });
+});
