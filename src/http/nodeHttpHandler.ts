@@ -21,6 +21,8 @@ export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => Promise<
 export interface HttpHandlerOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
   context: (req: IncomingMessage) => Promise<TContext> | TContext;
+  /** Where GraphQL is served; FleetQL uses /graphql. */
+  path?: string;
   routes?: Record<string, ExtraRoute>;
   onError?: (error: unknown) => void;
 }
@@ -67,7 +69,7 @@ function isJsonContentType(contentType: string | undefined): boolean {
 }
 
 export function createHttpHandler<TContext extends BaseContext>(options: HttpHandlerOptions<TContext>) {
-  const { apollo, routes = {} } = options;
+  const { apollo, routes = {}, path: graphqlPath = GRAPHQL_PATH } = options;
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
@@ -76,10 +78,10 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       const path = queryStart === -1 ? url : url.slice(0, queryStart);
       const search = queryStart === -1 ? "" : url.slice(queryStart);
 
-      if (path !== GRAPHQL_PATH) {
+      if (path !== graphqlPath) {
         const route = routes[path];
         if (route) return await route(req, res);
-        return sendJson(res, 404, { error: "not found", graphql: GRAPHQL_PATH });
+        return sendJson(res, 404, { error: "not found", graphql: graphqlPath });
       }
       const method = (req.method ?? "GET").toUpperCase();
       if (method === "OPTIONS") {
@@ -103,7 +105,7 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
           try {
             body = JSON.parse(text);
           } catch {
-            return requestError(res, 400, "Request body is not valid JSON.");
+            return requestError(res, 400, "Invalid JSON in request body.");
           }
         }
       }
