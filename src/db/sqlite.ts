@@ -52,6 +52,9 @@ export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
 
   const raw = new Database(file, { timeout: 5000 });
   raw.pragma("journal_mode = WAL");
+  // In WAL mode NORMAL keeps every committed transaction through a process crash; only an
+  // OS crash or power loss can take the last ones back. FULL would fsync every reading batch.
+  raw.pragma("synchronous = NORMAL");
   raw.pragma("foreign_keys = ON");
   if (options.migrate) migrateSqlite(raw);
   raw.pragma("busy_timeout = 0");

@@ -72,7 +72,12 @@ export function createReadingsService(db: FleetDb, prisma: PrismaClient, clock: 
         where: {
           deviceId,
           ...(filter.metric != null && { metric: filter.metric }),
-          recordedAt: { ...(filter.since && { gte: filter.since }), ...(filter.until && { lt: filter.until }) },
+          recordedAt: {
+            ...(filter.since && { gte: filter.since }),
+            ...(filter.until && { lt: filter.until }),
+            // Bounds the index range as well as the OR below, so a later page seeks, not scans.
+            ...(position && { lte: position.at }),
+          },
           ...(position && {
             OR: [{ recordedAt: { lt: position.at } }, { recordedAt: position.at, id: { lt: positionId! } }],
           }),
