@@ -13,6 +13,8 @@ export interface Config {
   /** How long a heartbeat's lastSeenAt/status may wait in memory before it is written. */
   activityFlushMs: number;
   rateLimits: RateLimits;
+  /** How many proxies in front of FleetQL append to X-Forwarded-For (0: use the socket's address). */
+  trustProxyHops: number;
 }
 
 export interface RateLimits {
@@ -115,16 +117,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
     return parsed;
   };
+  const authPerMinute = positive("AUTH_RATE_PER_MINUTE", DEFAULT_RATE_LIMITS.auth.burst);
   const rateLimits: RateLimits = {
     device: {
       perSecond: positive("DEVICE_RATE_PER_SECOND", DEFAULT_RATE_LIMITS.device.perSecond),
       burst: positive("DEVICE_RATE_BURST", DEFAULT_RATE_LIMITS.device.burst),
     },
-    auth: {
-      perSecond: positive("AUTH_RATE_PER_MINUTE", DEFAULT_RATE_LIMITS.auth.burst) / 60,
-      burst: positive("AUTH_RATE_PER_MINUTE", DEFAULT_RATE_LIMITS.auth.burst),
-    },
+    auth: { perSecond: authPerMinute / 60, burst: authPerMinute },
   };
+
+  let trustProxyHops = 0;
+  const hopsRaw = value("TRUST_PROXY_HOPS");
+  if (hopsRaw !== undefined) {
+    trustProxyHops = Number(hopsRaw);
+    if (!/^\d+$/.test(hopsRaw) || trustProxyHops > 10) problems.push(`TRUST_PROXY_HOPS must be an integer from 0 to 10 (got "${hopsRaw}")`);
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -138,5 +145,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisUrl,
     activityFlushMs: 1000,
     rateLimits,
+    trustProxyHops,
   };
 }

@@ -42,3 +42,18 @@ export function authenticatedDevice(context: Context): AuthenticatedDevice {
   if (!context.device) throw new Error("device field resolved without @apiKey");
   return context.device;
 }
+
+/**
+ * The address limits are kept against: the socket's peer, or, behind `trustProxyHops`
+ * proxies, the address the outermost trusted proxy saw (X-Forwarded-For entries further
+ * left were written by the client and prove nothing).
+ */
+export function clientAddress(headers: IncomingHttpHeaders, socketAddress: string | undefined, trustProxyHops: number): string {
+  const forwarded = headers["x-forwarded-for"];
+  if (trustProxyHops > 0 && typeof forwarded === "string") {
+    const hops = forwarded.split(",").map((part) => part.trim()).filter(Boolean);
+    const address = hops[Math.max(0, hops.length - trustProxyHops)];
+    if (address) return address;
+  }
+  return socketAddress ?? "unknown";
+}

@@ -2,6 +2,7 @@
 // errors pass through; anything else (a bug, a database failure) is logged in full and
 // answered with a bare INTERNAL_SERVER_ERROR: no stack, no SQL, no message from inside.
 import type { GraphQLFormattedError } from "graphql";
+import type { ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ERROR_STATUS } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -27,5 +28,23 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
     message: "Internal server error",
     ...(formatted.path && { path: formatted.path }),
     extensions: { code: "INTERNAL_SERVER_ERROR" },
+  };
+}
+
+/**
+ * A failure of FleetQL's own must not look like success to a device that reads only the
+ * status: a batch answered 200 would be dropped, one answered 500 is resent.
+ */
+export function internalErrorsAre500(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== "single") return;
+          const errors = response.body.singleResult.errors ?? [];
+          if (errors.some((error) => error.extensions?.code === "INTERNAL_SERVER_ERROR")) response.http.status = 500;
+        },
+      };
+    },
   };
 }

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     logger,
     activityFlushMs: config.activityFlushMs,
     rateLimits: config.rateLimits,
+    trustProxyHops: config.trustProxyHops,
   });
   const url = await server.listen(config.port, config.host);
   logger.info({ url }, "FleetQL ready");

@@ -18,7 +18,8 @@ export function decodeCursor(cursor: string | null | undefined): Position | null
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
     if (Array.isArray(parsed) && parsed.length === 2 && Number.isSafeInteger(parsed[0]) && typeof parsed[1] === "string") {
-      return { at: new Date(parsed[0] as number), id: parsed[1] };
+      const at = new Date(parsed[0] as number);
+      if (!Number.isNaN(at.getTime())) return { at, id: parsed[1] };
     }
   } catch {
     // fall through to the one error below

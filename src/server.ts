@@ -8,9 +8,9 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import type { JwtSettings } from "./auth/jwt.js";
 import type { RateLimits } from "./config.js";
-import { buildContext, type Context } from "./context.js";
+import { buildContext, clientAddress, type Context } from "./context.js";
 import type { FleetDb } from "./db/types.js";
-import { formatError } from "./formatError.js";
+import { formatError, internalErrorsAre500 } from "./formatError.js";
 import { createHttpHandler, GRAPHQL_PATH, sendJson } from "./http/nodeHttpHandler.js";
 import type { Logger } from "./logger.js";
 import { buildSchema } from "./schema/index.js";
@@ -22,7 +22,10 @@ export interface ServerDeps {
   production: boolean;
   logger: Logger;
   activityFlushMs?: number;
+  /** How often to look for keys rotated or revoked by other instances. */
+  keyEventPollMs?: number;
   rateLimits?: RateLimits;
+  trustProxyHops?: number;
   clock?: Clock;
 }
 
@@ -56,6 +59,7 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     formatError: (formatted, error) => formatError(formatted, error, logger),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      internalErrorsAre500(),
       deps.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     ],
   });
@@ -65,7 +69,7 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     "request",
     createHttpHandler({
       apollo,
-      context: (req) => buildContext(services, deps.jwt, req.headers, req.socket.remoteAddress ?? "unknown"),
+      context: (req) => buildContext(services, deps.jwt, req.headers, clientAddress(req.headers, req.socket.remoteAddress, deps.trustProxyHops ?? 0)),
       routes: {
         "/healthz": (_req, res) => sendJson(res, 200, { status: "ok" }),
         "/readyz": async (_req, res) => {
@@ -77,6 +81,7 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     }),
   );
 
+  await services.apiKeys.watch(deps.keyEventPollMs ?? 500, (error) => logger.error({ err: error }, "key event poll failed"));
   services.activity.start();
   const batchJanitor = setInterval(() => void services.readings.forgetOldBatches().catch((e) => logger.error({ err: e }, "batch clean-up failed")), 3600_000);
   batchJanitor.unref();
@@ -99,6 +104,7 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     stop() {
       stopping ??= (async () => {
         clearInterval(batchJanitor);
+        services.apiKeys.stop();
         await apollo.stop();
         logger.debug("HTTP server drained");
         await services.activity.stop();

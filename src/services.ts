@@ -31,10 +31,15 @@ export function createServices(options: ServicesOptions) {
   return {
     apiKeys,
     activity,
-    limits: { device: new RateLimiter(rateLimits.device, clock), auth: new RateLimiter(rateLimits.auth, clock) },
+    limits: {
+      device: new RateLimiter(rateLimits.device, clock),
+      auth: new RateLimiter(rateLimits.auth, clock),
+      // logIn per account as well: many addresses guessing one password are limited together.
+      account: new RateLimiter(rateLimits.auth, clock),
+    },
     users: createUsersService(db.prisma, jwt, clock),
     devices: createDevicesService(db.prisma, apiKeys, activity, clock),
-    readings: createReadingsService(db, db.prisma, clock),
+    readings: createReadingsService(db, clock),
   };
 }
 

@@ -71,6 +71,21 @@ describe("heartbeat", () => {
     expect(read.device.status).toBeNull();
   });
 
+  it("refuses a status nested deeper than 32 levels with BAD_USER_INPUT", async () => {
+    // Written by hand: JSON.stringify itself would overflow the stack on it.
+    const deep = `${'{"d":'.repeat(5000)}1${"}".repeat(5000)}`;
+    const response = await fetch(t.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"query":${JSON.stringify(HEARTBEAT)},"variables":{"k":"${device.apiKey}","s":${deep}}}`,
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    let fine: unknown = 1;
+    for (let i = 0; i < 32; i++) fine = [fine];
+    expectData(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: fine }));
+  });
+
   it("refuses a status document over 16 KiB with BAD_USER_INPUT", async () => {
     expectError(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { blob: "x".repeat(17_000) } }), "BAD_USER_INPUT", 400);
   });

@@ -161,6 +161,8 @@ describe("devices", () => {
   it("refuses a bad cursor or page size with BAD_USER_INPUT", async () => {
     const owner = await signUpUser(t.url);
     expectError(await gql(t.url, DEVICES, { after: "bm90IGEgY3Vyc29y" }, { token: owner.token }), "BAD_USER_INPUT", 400);
+    const farFuture = Buffer.from(JSON.stringify([Number.MAX_SAFE_INTEGER, "x"])).toString("base64url");
+    expectError(await gql(t.url, DEVICES, { after: farFuture }, { token: owner.token }), "BAD_USER_INPUT", 400);
     expectError(await gql(t.url, DEVICES, { first: 0 }, { token: owner.token }), "BAD_USER_INPUT", 400);
     expectError(await gql(t.url, DEVICES, { first: 501 }, { token: owner.token }), "BAD_USER_INPUT", 400);
   });

@@ -66,7 +66,7 @@ describe("request-level errors", () => {
   it("serves Apollo Sandbox to a browser in development", async () => {
     const response = await fetch(t.url, { headers: { accept: "text/html" } });
     expect(response.status).toBe(200);
-    expect(await response.text()).toMatch(/sandbox/i);
+    expect(await response.text()).toMatch(/embeddable-sandbox/i);
   });
 
   it("answers an unknown path with 404", async () => {
@@ -102,6 +102,8 @@ describe("errors never leak internals", () => {
     raw.close();
     const response = await gql(t.url, `query($id: ID!) { device(id: $id) { status } }`, { id: device.id }, { token: owner.token });
     expect(response.body.errors![0]).toMatchObject({ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } });
+    // A device reading only the status must not mistake a failure for success.
+    expect(response.status).toBe(500);
     expect(JSON.stringify(response.body)).not.toMatch(/JSON at position|SyntaxError|stack/);
   });
 });

@@ -140,7 +140,8 @@ describe("Device.readings", () => {
 
   it("refuses a bad cursor and page sizes outside 1 to 500 with BAD_USER_INPUT", async () => {
     const device = await addDevice(t.url, owner.token);
-    for (const vars of [{ after: "garbage" }, { first: 0 }, { first: 501 }, { after: Buffer.from('[1,"x"]').toString("base64url") }]) {
+    const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    for (const vars of [{ after: "garbage" }, { first: 0 }, { first: 501 }, { after: cursor([1, "x"]) }, { after: cursor([Number.MAX_SAFE_INTEGER, "1"]) }]) {
       expectError(await gql(t.url, READINGS, { id: device.id, ...vars }, { token: owner.token }), "BAD_USER_INPUT", 400);
     }
   });

@@ -1,20 +1,26 @@
 // Verifies device keys with no database round trip once warm. The cache maps a key's
-// digest to its device; revoking or rotating calls forget() so the change holds on the
-// very next call. A generation counter keeps a look-up that raced with a revocation from
-// caching what it read before the revocation.
+// digest to its device. A rotation or revocation on this instance evicts the device at
+// once; one on another instance reaches this one through the KeyEvent table, polled every
+// `pollMs`. A generation counter keeps a look-up that raced with an eviction from caching
+// what it read before the eviction.
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { digestsEqual, hashApiKey, isWellFormedApiKey } from "./apiKeys.js";
 
 export interface AuthenticatedDevice {
   id: string;
   ownerId: string;
-  keyHash: string;
 }
+
+/** KeyEvent kinds. "created" and "rotated" record keys issued; the rest keys that stopped working. */
+export const KEY_EVENT = { created: "created", rotated: "rotated", revoked: "revoked" } as const;
 
 export class ApiKeyVerifier {
   private readonly cache = new Map<string, AuthenticatedDevice>();
+  private readonly keyOfDevice = new Map<string, string>();
   private readonly inFlight = new Map<string, Promise<AuthenticatedDevice | null>>();
   private generation = 0;
+  private lastEventId: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -35,11 +41,39 @@ export class ApiKeyVerifier {
     return pending;
   }
 
-  /** Stops a key from verifying on this instance from now on. */
-  forget(keyHash: string): void {
+  /** Stops every key of the device from verifying on this instance until it is looked up again. */
+  forgetDevice(deviceId: string): void {
     this.generation++;
-    this.cache.delete(keyHash);
-    this.inFlight.delete(keyHash);
+    const keyHash = this.keyOfDevice.get(deviceId);
+    this.keyOfDevice.delete(deviceId);
+    if (keyHash) this.cache.delete(keyHash);
+    this.inFlight.clear();
+  }
+
+  /** Follows key changes made by other instances; resolves once the starting point is known. */
+  async watch(pollMs: number, onError: (error: unknown) => void): Promise<void> {
+    const last = await this.prisma.keyEvent.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
+    this.lastEventId = last?.id ?? 0;
+    this.timer = setInterval(() => void this.poll().catch(onError), pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Evicts the devices whose keys changed since the last poll. */
+  async poll(): Promise<void> {
+    if (this.lastEventId === null) return;
+    const events = await this.prisma.keyEvent.findMany({
+      where: { id: { gt: this.lastEventId } },
+      orderBy: { id: "asc" },
+      select: { id: true, deviceId: true },
+      take: 10_000,
+    });
+    for (const event of events) this.forgetDevice(event.deviceId);
+    if (events.length > 0) this.lastEventId = events.at(-1)!.id;
   }
 
   private async load(keyHash: string): Promise<AuthenticatedDevice | null> {
@@ -48,11 +82,20 @@ export class ApiKeyVerifier {
       where: { keyHash },
       select: { id: true, ownerId: true, keyHash: true, revokedAt: true },
     });
+    // The row was found by this digest; the constant-time comparison is DESIGN.md §4's rule
+    // and a guard should the look-up ever become a prefix or case-insensitive match.
     if (!row || row.revokedAt !== null || !digestsEqual(row.keyHash, keyHash)) return null;
-    const device: AuthenticatedDevice = { id: row.id, ownerId: row.ownerId, keyHash: row.keyHash };
+    const device: AuthenticatedDevice = { id: row.id, ownerId: row.ownerId };
     if (generation === this.generation) {
-      if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+      if (this.cache.size >= this.maxEntries) {
+        const oldest = this.cache.keys().next().value!;
+        this.keyOfDevice.delete(this.cache.get(oldest)!.id);
+        this.cache.delete(oldest);
+      }
+      const previous = this.keyOfDevice.get(device.id);
+      if (previous) this.cache.delete(previous);
       this.cache.set(keyHash, device);
+      this.keyOfDevice.set(device.id, keyHash);
     }
     return device;
   }

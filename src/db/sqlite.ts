@@ -21,7 +21,8 @@ const ROWS_PER_INSERT = 100;
 
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
-  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED";
+  // Extended codes too, such as SQLITE_BUSY_SNAPSHOT.
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -108,6 +109,7 @@ export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
     }
   });
 
+  let migrated = false;
   return {
     provider: "sqlite",
     prisma,
@@ -118,7 +120,8 @@ export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
     forgetBatchesBefore: async (cutoff) => {
       await withWriteLock(() => forgetBatches.run(sqliteTimestamp(cutoff)));
     },
-    isReady: async () => sqliteIsMigrated(raw),
+    // Once migrated, a database stays so for the life of this process.
+    isReady: async () => (migrated ||= sqliteIsMigrated(raw)),
     close: async () => {
       await prisma.$disconnect();
       raw.close();

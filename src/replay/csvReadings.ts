@@ -28,8 +28,8 @@ export function parseCsvTime(text: string): Date | null {
   const millis = frac ? frac.slice(0, 4).padEnd(4, "0") : "";
   const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}${millis}${zone}`);
   if (Number.isNaN(date.getTime())) return null;
-  // Date rolls 2021-02-30 over into March; refuse it instead.
-  if (!offset && date.getUTCDate() !== Number(d)) return null;
+  // Date rolls 2021-02-30 over into March; refuse it instead (checked on the date as written).
+  if (new Date(`${y}-${mo}-${d}T00:00:00Z`).getUTCDate() !== Number(d)) return null;
   return date;
 }
 

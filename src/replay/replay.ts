@@ -32,11 +32,21 @@ export interface ReplayResult {
 export class ReplayError extends Error {}
 
 interface GraphQLAnswer {
+  // The shape depends on the operation; callers read the one field they asked for.
   data?: Record<string, any> | null;
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-class RetryableError extends Error {}
+class RetryableError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs = 0,
+  ) {
+    super(message);
+  }
+}
+
+const retryAfterMs = (response: Response) => Math.min(Number(response.headers.get("retry-after")) || 0, 60) * 1000;
 
 /** One GraphQL call; throws RetryableError for anything worth resending. */
 export async function callGraphQL(url: string, query: string, variables: Record<string, unknown>, options: { token?: string; timeoutMs?: number } = {}): Promise<GraphQLAnswer> {
@@ -55,10 +65,13 @@ export async function callGraphQL(url: string, query: string, variables: Record<
   try {
     answer = (await response.json()) as GraphQLAnswer;
   } catch (error) {
-    if (response.status >= 500 || response.status === 429) throw new RetryableError(`HTTP ${response.status}`);
+    if (response.status >= 500 || response.status === 429) throw new RetryableError(`HTTP ${response.status}`, retryAfterMs(response));
     throw new RetryableError(`unreadable answer (HTTP ${response.status}): ${(error as Error).message}`);
   }
-  if (response.status >= 500 || response.status === 429) throw new RetryableError(`HTTP ${response.status}`);
+  if (response.status >= 500 || response.status === 429) {
+    const code = answer.errors?.[0]?.extensions?.code;
+    throw new RetryableError(`HTTP ${response.status}${code ? ` ${code}` : ""}`, retryAfterMs(response));
+  }
   return answer;
 }
 
@@ -94,7 +107,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           throw error;
         }
         result.retries++;
-        const delay = Math.min(100 * 2 ** (attempt - 1), 5000);
+        const delay = Math.max(error.retryAfterMs, Math.min(100 * 2 ** (attempt - 1), 5000));
         log(`batch ${index}: ${error.message}; resending with the same batchId in ${delay} ms`);
         await sleep(delay);
       }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Device, PrismaClient } from "../../generated/prisma/client.js";
 import { mintApiKey } from "../../auth/apiKeys.js";
-import type { ApiKeyVerifier, AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
+import { KEY_EVENT, type ApiKeyVerifier, type AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
 import { badUserInput, fleetError, isUniqueViolation, notFound } from "../../errors.js";
 import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
 import type { Clock } from "../../services.js";
@@ -9,6 +9,21 @@ import type { DeviceActivityBuffer } from "./deviceActivity.js";
 
 export const DEVICE_NAME_MAX_LENGTH = 100;
 export const STATUS_MAX_BYTES = 16 * 1024;
+export const STATUS_MAX_DEPTH = 32;
+
+/** How deep a JSON value nests, found without recursion. */
+function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== "object") continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > STATUS_MAX_DEPTH) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
 
 export interface DeviceWithKey {
   device: Device;
@@ -38,6 +53,7 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
       const minted = mintApiKey();
       try {
         // The unique (ownerId, name) index decides between concurrent duplicates.
+        const now = clock.now();
         const device = await prisma.device.create({
           data: {
             id: randomUUID(),
@@ -45,7 +61,8 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
             name: checkDeviceName(name),
             keyHash: minted.keyHash,
             keyPrefix: minted.keyPrefix,
-            createdAt: clock.now(),
+            createdAt: now,
+            keyEvents: { create: { kind: KEY_EVENT.created, at: now } },
           },
         });
         return { device, apiKey: minted.key };
@@ -59,11 +76,14 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
       const current = await ownedDevice(ownerId, id);
       if (current.revokedAt) throw badUserInput("This device is revoked; add a new device instead.");
       const minted = mintApiKey();
-      const updated = await prisma.device.updateMany({
-        where: { id, ownerId, keyHash: current.keyHash, revokedAt: null },
-        data: { keyHash: minted.keyHash, keyPrefix: minted.keyPrefix },
-      });
-      keys.forget(current.keyHash);
+      const [updated] = await prisma.$transaction([
+        prisma.device.updateMany({
+          where: { id, ownerId, keyHash: current.keyHash, revokedAt: null },
+          data: { keyHash: minted.keyHash, keyPrefix: minted.keyPrefix },
+        }),
+        prisma.keyEvent.create({ data: { deviceId: id, kind: KEY_EVENT.rotated, at: clock.now() } }),
+      ]);
+      keys.forgetDevice(id);
       // Another rotation or a revocation won the race: report that state instead.
       if (updated.count === 0) throw badUserInput("The device changed while rotating its key; try again.");
       return { device: present(await ownedDevice(ownerId, id)), apiKey: minted.key };
@@ -72,8 +92,13 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
     async revoke(ownerId: string, id: string): Promise<Device> {
       const current = await ownedDevice(ownerId, id);
       if (current.revokedAt) return present(current);
-      await prisma.device.updateMany({ where: { id, ownerId, revokedAt: null }, data: { revokedAt: clock.now() } });
-      keys.forget(current.keyHash);
+      const now = clock.now();
+      await prisma.$transaction([
+        prisma.device.updateMany({ where: { id, ownerId, revokedAt: null }, data: { revokedAt: now } }),
+        prisma.keyEvent.create({ data: { deviceId: id, kind: KEY_EVENT.revoked, at: now } }),
+      ]);
+      // Evicts by device, not by the key read above: a rotation in between changed the key.
+      keys.forgetDevice(id);
       return present(await ownedDevice(ownerId, id));
     },
 
@@ -101,6 +126,8 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
     heartbeat(device: AuthenticatedDevice, status: unknown): { deviceId: string; serverTime: Date } {
       let statusText: string | null | undefined;
       if (status !== undefined) {
+        // Checked before stringifying: JSON.stringify recurses and a deep document would overflow the stack.
+        if (jsonDepth(status) > STATUS_MAX_DEPTH) throw badUserInput(`status may nest at most ${STATUS_MAX_DEPTH} levels.`);
         statusText = status === null ? null : JSON.stringify(status);
         if (statusText !== null && Buffer.byteLength(statusText) > STATUS_MAX_BYTES) {
           throw badUserInput(`status must be at most ${STATUS_MAX_BYTES} bytes of JSON.`);

@@ -1,4 +1,4 @@
-import type { PrismaClient, Reading } from "../../generated/prisma/client.js";
+import type { Reading } from "../../generated/prisma/client.js";
 import type { AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
 import type { BatchOutcome, FleetDb, ReadingRow } from "../../db/types.js";
 import { badUserInput } from "../../errors.js";
@@ -49,7 +49,8 @@ function validateBatch(readings: ReadingInput[], batchId: string | null, now: Da
   });
 }
 
-export function createReadingsService(db: FleetDb, prisma: PrismaClient, clock: Clock) {
+export function createReadingsService(db: FleetDb, clock: Clock) {
+  const { prisma } = db;
   return {
     async report(device: AuthenticatedDevice, readings: ReadingInput[], batchId: string | null | undefined): Promise<BatchOutcome> {
       const now = clock.now();

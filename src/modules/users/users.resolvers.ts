@@ -1,6 +1,7 @@
 import type { Resolvers } from "../../generated/graphql.js";
 import { unauthenticated } from "../../errors.js";
 import { enforce } from "../../rateLimit.js";
+import { normalizeEmail } from "./users.service.js";
 
 export const usersResolvers: Resolvers = {
   Query: {
@@ -19,6 +20,7 @@ export const usersResolvers: Resolvers = {
     },
     logIn(_parent, { email, password }, { services, clientAddress }) {
       enforce(services.limits.auth, clientAddress);
+      enforce(services.limits.account, normalizeEmail(email));
       return services.users.logIn(email, password);
     },
   },

@@ -11,7 +11,7 @@ export interface AuthResult {
 }
 
 // Addresses are compared case-insensitively: two accounts for one mailbox help nobody.
-const normalizeEmail = (email: string) => email.trim().toLowerCase();
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 export function createUsersService(prisma: PrismaClient, jwt: JwtSettings, clock: Clock) {
   const issue = (user: User): AuthResult => ({ token: signUserToken(jwt, user.id), user });

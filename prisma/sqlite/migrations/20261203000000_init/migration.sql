@@ -42,6 +42,15 @@ CREATE TABLE "ReportBatch" (
     CONSTRAINT "ReportBatch_deviceId_fkey" FOREIGN KEY ("deviceId") REFERENCES "Device" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
+-- CreateTable
+CREATE TABLE "KeyEvent" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "deviceId" TEXT NOT NULL,
+    "kind" TEXT NOT NULL,
+    "at" DATETIME NOT NULL,
+    CONSTRAINT "KeyEvent_deviceId_fkey" FOREIGN KEY ("deviceId") REFERENCES "Device" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
 -- CreateIndex
 CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
 
@@ -62,4 +71,7 @@ CREATE INDEX "Reading_deviceId_metric_recordedAt_idx" ON "Reading"("deviceId", "
 
 -- CreateIndex
 CREATE INDEX "ReportBatch_createdAt_idx" ON "ReportBatch"("createdAt");
+
+-- CreateIndex
+CREATE INDEX "KeyEvent_deviceId_id_idx" ON "KeyEvent"("deviceId", "id");
 

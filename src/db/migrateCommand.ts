@@ -1,0 +1,16 @@
+// npm run migrate: brings the database DATABASE_URL names to the current schema and exits.
+import { ConfigError, loadConfig } from "../config.js";
+import { createDb } from "./index.js";
+
+try {
+  const config = loadConfig(process.env);
+  const db = await createDb(config.databaseUrl, { migrate: true });
+  const ready = await db.isReady();
+  await db.close();
+  console.log(ready ? "database is at the current schema" : "database is not at the current schema");
+  process.exit(ready ? 0 : 1);
+} catch (error) {
+  const message = error instanceof ConfigError ? error.problems.join("; ") : error instanceof Error ? error.message : String(error);
+  console.error(`migrate: ${message}`);
+  process.exit(1);
+}

@@ -1,0 +1,50 @@
+// Two FleetQL servers on one database behave as one service: a key rotated or revoked
+// through one is refused by the other within a second.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "./helpers/server.js";
+import { addDevice, expectData, gql, HEARTBEAT, signUpUser } from "./helpers/client.js";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-two-"));
+let a: TestServer;
+let b: TestServer;
+beforeAll(async () => {
+  a = await startTestServer({ dir });
+  b = await startTestServer({ dir });
+});
+afterAll(async () => {
+  await a.stop();
+  await b.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function refusedWithin(url: string, key: string, ms: number): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    const response = await gql(url, HEARTBEAT, { k: key });
+    if (response.status === 403) return Date.now() - start;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`key still accepted after ${ms} ms`);
+}
+
+describe("two instances", () => {
+  it("refuses on one a key revoked through the other within a second", async () => {
+    const owner = await signUpUser(a.url);
+    const device = await addDevice(a.url, owner.token);
+    expectData(await gql(b.url, HEARTBEAT, { k: device.apiKey })); // cached on b
+    expectData(await gql(a.url, `mutation($id: ID!) { revokeDevice(id: $id) { id } }`, { id: device.id }, { token: owner.token }));
+    expect(await refusedWithin(b.url, device.apiKey, 1000)).toBeLessThan(1000);
+  });
+
+  it("refuses on one a key rotated out through the other within a second, and accepts the new key", async () => {
+    const owner = await signUpUser(a.url);
+    const device = await addDevice(a.url, owner.token);
+    expectData(await gql(b.url, HEARTBEAT, { k: device.apiKey }));
+    const rotated = expectData(await gql(a.url, `mutation($id: ID!) { rotateDeviceKey(id: $id) { apiKey } }`, { id: device.id }, { token: owner.token }));
+    expect(await refusedWithin(b.url, device.apiKey, 1000)).toBeLessThan(1000);
+    expectData(await gql(b.url, HEARTBEAT, { k: rotated.rotateDeviceKey.apiKey }));
+  });
+});
