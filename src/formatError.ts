@@ -2,7 +2,7 @@
 // errors pass through; anything else (a bug, a database failure) is logged in full and
 // answered with a bare INTERNAL_SERVER_ERROR: no stack, no SQL, no message from inside.
 import type { GraphQLFormattedError } from "graphql";
-import type { ApolloServerPlugin } from "@apollo/server";
+import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ERROR_STATUS } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -32,17 +32,17 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
 }
 
 /**
- * A failure of FleetQL's own must not look like success to a device that reads only the
- * status: a batch answered 200 would be dropped, one answered 500 is resent.
+ * The status says what happened, for a device that reads nothing else. A failure of FleetQL's
+ * own is 500, never 200: a batch answered 200 would be dropped, one answered 500 is resent.
  */
-export function internalErrorsAre500(): ApolloServerPlugin {
+export function statusFromErrors<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ response }) {
           if (response.body.kind !== "single") return;
-          const errors = response.body.singleResult.errors ?? [];
-          if (errors.some((error) => error.extensions?.code === "INTERNAL_SERVER_ERROR")) response.http.status = 500;
+          const codes = (response.body.singleResult.errors ?? []).map((error) => error.extensions?.code);
+          if (codes.includes("INTERNAL_SERVER_ERROR")) response.http.status = 500;
         },
       };
     },

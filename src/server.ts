@@ -2,7 +2,7 @@
 // on import: src/index.ts and the tests decide where it runs and on which database.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
@@ -10,10 +10,11 @@ import type { JwtSettings } from "./auth/jwt.js";
 import type { RateLimits } from "./config.js";
 import { buildContext, clientAddress, type Context } from "./context.js";
 import type { FleetDb } from "./db/types.js";
-import { formatError, internalErrorsAre500 } from "./formatError.js";
+import { formatError, statusFromErrors } from "./formatError.js";
 import { createHttpHandler, GRAPHQL_PATH, sendJson } from "./http/nodeHttpHandler.js";
 import type { Logger } from "./logger.js";
 import { buildSchema } from "./schema/index.js";
+import { armor, maxNodesPlugin, QUERY_LIMITS } from "./queryLimits.js";
 import { createServices, type Clock } from "./services.js";
 
 export interface ServerDeps {
@@ -49,8 +50,11 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
   });
 
   const httpServer = http.createServer();
+  const protection = armor(deps.production);
   const apollo = new ApolloServer<Context>({
     schema: buildSchema(),
+    validationRules: protection.validationRules,
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     introspection: !deps.production,
     includeStacktraceInErrorResponses: false,
     // src/index.ts owns the signals: it drains Apollo, then writes pending state, then exits.
@@ -58,8 +62,10 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     hideSchemaDetailsFromClientErrors: deps.production,
     formatError: (formatted, error) => formatError(formatted, error, logger),
     plugins: [
+      ...(protection.plugins as ApolloServerPlugin<Context>[]),
+      maxNodesPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      internalErrorsAre500(),
+      statusFromErrors(),
       deps.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     ],
   });
