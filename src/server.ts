@@ -55,6 +55,8 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     schema: buildSchema(),
     validationRules: protection.validationRules,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+    // Apollo pretty-prints by default; compact JSON is smaller and cheaper to write.
+    stringifyResult: (value) => JSON.stringify(value),
     introspection: !deps.production,
     includeStacktraceInErrorResponses: false,
     // src/index.ts owns the signals: it drains Apollo, then writes pending state, then exits.
