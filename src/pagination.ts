@@ -1,6 +1,7 @@
 // Relay-style keyset pagination. A cursor is an opaque, base64url-encoded position
 // (a timestamp and a tie-breaking id), so pages stay stable while rows are appended.
 import { badUserInput } from "./errors.js";
+import { hasLoneSurrogate } from "./text.js";
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -17,7 +18,7 @@ export function decodeCursor(cursor: string | null | undefined): Position | null
   if (cursor === null || cursor === undefined) return null;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(parsed) && parsed.length === 2 && Number.isSafeInteger(parsed[0]) && typeof parsed[1] === "string") {
+    if (Array.isArray(parsed) && parsed.length === 2 && Number.isSafeInteger(parsed[0]) && typeof parsed[1] === "string" && !hasLoneSurrogate(parsed[1])) {
       const at = new Date(parsed[0] as number);
       if (!Number.isNaN(at.getTime())) return { at, id: parsed[1] };
     }

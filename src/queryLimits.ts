@@ -75,7 +75,10 @@ export function maxNodesPlugin<TContext extends BaseContext>(): ApolloServerPlug
       return {
         async didResolveOperation({ operation, document, request, schema }) {
           if (!operation) return;
-          const root = operation.operation === "mutation" ? schema.getMutationType() : operation.operation === "subscription" ? schema.getSubscriptionType() : schema.getQueryType();
+          if (operation.operation === "subscription") {
+            throw new GraphQLError("FleetQL has no subscriptions.", { extensions: { code: "BAD_REQUEST", http: { status: 400 } } });
+          }
+          const root = operation.operation === "mutation" ? schema.getMutationType() : schema.getQueryType();
           if (!root) return;
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;

@@ -55,6 +55,8 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     schema: buildSchema(),
     validationRules: protection.validationRules,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+    // Automatic persisted queries save nothing for devices that send one short mutation.
+    persistedQueries: false,
     // Apollo pretty-prints by default; compact JSON is smaller and cheaper to write.
     stringifyResult: (value) => JSON.stringify(value),
     introspection: !deps.production,

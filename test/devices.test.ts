@@ -45,6 +45,20 @@ describe("addDevice", () => {
     expectData(await gql(t.url, ADD, { n: "y".repeat(100) }, { token: owner.token }));
   });
 
+  it("refuses control characters and unpaired surrogates in names with BAD_USER_INPUT", async () => {
+    const owner = await signUpUser(t.url);
+    for (const name of ["tab\there", "nul\u0000", "line\nbreak", "lone\ud800"]) {
+      expectError(await gql(t.url, ADD, { n: name }, { token: owner.token }), "BAD_USER_INPUT", 400);
+    }
+    expectData(await gql(t.url, ADD, { n: "küche 🌡️" }, { token: owner.token }));
+  });
+
+  it("treats names that differ only in Unicode composition as the same name", async () => {
+    const owner = await signUpUser(t.url);
+    await addDevice(t.url, owner.token, "caf\u00e9");
+    expectError(await gql(t.url, ADD, { n: "cafe\u0301" }, { token: owner.token }), "DEVICE_NAME_TAKEN", 400);
+  });
+
   it("refuses a name the owner already uses with DEVICE_NAME_TAKEN, after trimming", async () => {
     const owner = await signUpUser(t.url);
     await addDevice(t.url, owner.token, "garage");
@@ -136,6 +150,8 @@ describe("isolation between owners", () => {
     const owner = await signUpUser(t.url);
     expect(expectData(await gql(t.url, DEVICE, { id: randomUUID() }, { token: owner.token })).device).toBeNull();
     expect(expectData(await gql(t.url, DEVICE, { id: "'; DROP TABLE Device; --" }, { token: owner.token })).device).toBeNull();
+    expectError(await gql(t.url, DEVICE, { id: "\ud800" }, { token: owner.token }), "BAD_USER_INPUT", 400);
+    expectError(await gql(t.url, REVOKE, { id: "x\udfff" }, { token: owner.token }), "BAD_USER_INPUT", 400);
     expectError(await gql(t.url, REVOKE, { id: randomUUID() }, { token: owner.token }), "NOT_FOUND", 200);
   });
 });
@@ -162,6 +178,7 @@ describe("devices", () => {
     const owner = await signUpUser(t.url);
     expectError(await gql(t.url, DEVICES, { after: "bm90IGEgY3Vyc29y" }, { token: owner.token }), "BAD_USER_INPUT", 400);
     const farFuture = Buffer.from(JSON.stringify([Number.MAX_SAFE_INTEGER, "x"])).toString("base64url");
+    expectError(await gql(t.url, DEVICES, { after: Buffer.from('[1,"\\ud800"]').toString("base64url") }, { token: owner.token }), "BAD_USER_INPUT", 400);
     expectError(await gql(t.url, DEVICES, { after: farFuture }, { token: owner.token }), "BAD_USER_INPUT", 400);
     expectError(await gql(t.url, DEVICES, { first: 0 }, { token: owner.token }), "BAD_USER_INPUT", 400);
     expectError(await gql(t.url, DEVICES, { first: 501 }, { token: owner.token }), "BAD_USER_INPUT", 400);

@@ -46,6 +46,11 @@ describe("signUp", () => {
     expectError(await gql(t.url, SIGN_UP, { e: freshEmail(), p: "x".repeat(257) }), "BAD_USER_INPUT", 400);
   });
 
+  it("refuses an email address over 254 characters and a password with an unpaired surrogate", async () => {
+    expectError(await gql(t.url, SIGN_UP, { e: `${"a".repeat(250)}@example.com`, p: PASSWORD }), "BAD_USER_INPUT", 400);
+    expectError(await gql(t.url, SIGN_UP, { e: freshEmail(), p: `${PASSWORD}\ud800` }), "BAD_USER_INPUT", 400);
+  });
+
   it("refuses an invalid email address with BAD_USER_INPUT", async () => {
     expectError(await gql(t.url, SIGN_UP, { e: "not-an-email", p: PASSWORD }), "BAD_USER_INPUT", 400);
   });

@@ -50,6 +50,9 @@ describe("reportReadings", () => {
 
   it.each([
     ["an empty metric", { metric: "", value: 1 }],
+    ["a blank metric", { metric: "   ", value: 1 }],
+    ["a metric with a control character", { metric: "a\u0000b", value: 1 }],
+    ["a metric with an unpaired surrogate", { metric: "a\ud800b", value: 1 }],
     ["a 65-character metric", { metric: "m".repeat(65), value: 1 }],
     ["a time more than 5 minutes ahead", { metric: "m", value: 1, recordedAt: iso(Date.now() + 6 * 60_000) }],
     ["a time before 1970", { metric: "m", value: 1, recordedAt: "1969-12-31T23:59:59Z" }],
@@ -118,6 +121,7 @@ describe("Device.readings", () => {
     expect(await values({ metric: "temp" })).toEqual([3, 2, 1, 0]);
     expect(await values({ metric: "wind", since: iso(hourAgo + 60_000), until: iso(hourAgo + 3 * 60_000) })).toEqual([12, 11]);
     expect(await values({ metric: "none" })).toEqual([]);
+    expectError(await gql(t.url, READINGS, { id: device.id, metric: "a\ud800" }, { token: owner.token }), "BAD_USER_INPUT", 400);
   });
 
   it("pages newest first with cursors, equal timestamps included, nothing skipped or repeated", async () => {

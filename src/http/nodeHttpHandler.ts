@@ -60,12 +60,13 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function isJsonContentType(contentType: string | undefined): boolean {
-  if (!contentType) return false;
+/** "json" for a JSON body FleetQL can read, "charset" for JSON in another charset, else null. */
+function jsonContentType(contentType: string | undefined): "json" | "charset" | null {
+  if (!contentType) return null;
   const [type, ...params] = contentType.toLowerCase().split(";").map((part) => part.trim());
-  if (type !== "application/json" && type !== "application/graphql-response+json") return false;
-  const charset = params.find((p) => p.startsWith("charset="));
-  return !charset || charset === "charset=utf-8";
+  if (type !== "application/json" && type !== "application/graphql-response+json") return null;
+  const charset = params.find((p) => p.startsWith("charset="))?.slice("charset=".length).replace(/"/g, "");
+  return !charset || charset === "utf-8" || charset === "utf8" ? "json" : "charset";
 }
 
 export function createHttpHandler<TContext extends BaseContext>(options: HttpHandlerOptions<TContext>) {
@@ -101,7 +102,9 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
           }
           throw error;
         }
-        if (isJsonContentType(req.headers["content-type"])) {
+        const kind = jsonContentType(req.headers["content-type"]);
+        if (kind === "charset") return requestError(res, 415, "JSON request bodies must be UTF-8.");
+        if (kind === "json") {
           try {
             body = JSON.parse(text);
           } catch {
@@ -128,6 +131,8 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
       res.end();
     } catch (error) {
+      // A client that hung up mid-request is not FleetQL's failure; there is no one to answer.
+      if (req.destroyed || (error as NodeJS.ErrnoException).code === "ECONNRESET") return void res.destroy();
       options.onError?.(error);
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
       else res.destroy();

@@ -10,6 +10,7 @@ import type { Resolvers } from "../generated/graphql.js";
 import { applyApiKeyDirective } from "../directives/apiKey.js";
 import { applyAuthDirective } from "../directives/auth.js";
 import { checkAuthCoverage } from "../directives/coverage.js";
+import { applyWellFormedText } from "../directives/wellFormedText.js";
 import { devicesResolvers } from "../modules/devices/devices.resolvers.js";
 import { readingsResolvers } from "../modules/readings/readings.resolvers.js";
 import { usersResolvers } from "../modules/users/users.resolvers.js";
@@ -26,5 +27,6 @@ export const resolvers: Resolvers[] = [scalarResolvers, usersResolvers, devicesR
 export function buildSchema(sdl: string[] = typeDefs, resolverMaps: Resolvers[] = resolvers): GraphQLSchema {
   const schema = makeExecutableSchema({ typeDefs: sdl, resolvers: resolverMaps as never });
   checkAuthCoverage(schema);
-  return applyApiKeyDirective(applyAuthDirective(schema));
+  // Outermost first: text is checked before the auth directives look at a key.
+  return applyWellFormedText(applyApiKeyDirective(applyAuthDirective(schema)));
 }

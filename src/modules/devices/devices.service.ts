@@ -3,6 +3,7 @@ import type { Device, PrismaClient } from "../../generated/prisma/client.js";
 import { mintApiKey } from "../../auth/apiKeys.js";
 import { KEY_EVENT, type ApiKeyVerifier, type AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
 import { badUserInput, fleetError, isUniqueViolation, notFound } from "../../errors.js";
+import { CONTROL_CHARACTER } from "../../text.js";
 import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
 import type { Clock } from "../../services.js";
 import type { DeviceActivityBuffer } from "./deviceActivity.js";
@@ -30,13 +31,15 @@ export interface DeviceWithKey {
   apiKey: string;
 }
 
+/** Trimmed and in Unicode NFC, so that names that look the same are the same name. */
 function checkDeviceName(name: string): string {
-  const trimmed = name.trim();
-  const length = [...trimmed].length;
+  const normalized = name.normalize("NFC").trim();
+  const length = [...normalized].length;
   if (length < 1 || length > DEVICE_NAME_MAX_LENGTH) {
     throw badUserInput(`Device name must be 1 to ${DEVICE_NAME_MAX_LENGTH} characters after trimming.`);
   }
-  return trimmed;
+  if (CONTROL_CHARACTER.test(normalized)) throw badUserInput("Device name must not contain control characters.");
+  return normalized;
 }
 
 export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier, activity: DeviceActivityBuffer, clock: Clock) {

@@ -2,6 +2,7 @@ import type { Reading } from "../../generated/prisma/client.js";
 import type { AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
 import type { BatchOutcome, FleetDb, ReadingRow } from "../../db/types.js";
 import { badUserInput } from "../../errors.js";
+import { CONTROL_CHARACTER } from "../../text.js";
 import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
 import type { Clock } from "../../services.js";
 
@@ -36,16 +37,18 @@ function validateBatch(readings: ReadingInput[], batchId: string | null, now: Da
   }
   const latest = now.getTime() + MAX_FUTURE_SKEW_MS;
   return readings.map((reading, index) => {
-    const metricLength = [...reading.metric].length;
-    if (metricLength < 1 || metricLength > METRIC_MAX_LENGTH) {
-      throw badUserInput(`readings[${index}].metric must be 1 to ${METRIC_MAX_LENGTH} characters.`);
+    const metric = reading.metric.normalize("NFC");
+    const metricLength = [...metric].length;
+    if (metricLength < 1 || metricLength > METRIC_MAX_LENGTH || metric.trim() === "") {
+      throw badUserInput(`readings[${index}].metric must be 1 to ${METRIC_MAX_LENGTH} characters, not all blank.`);
     }
+    if (CONTROL_CHARACTER.test(metric)) throw badUserInput(`readings[${index}].metric must not contain control characters.`);
     if (!Number.isFinite(reading.value)) throw badUserInput(`readings[${index}].value must be a finite number.`);
     const recordedAt = reading.recordedAt ?? now;
     const time = recordedAt.getTime();
     if (time > latest) throw badUserInput(`readings[${index}].recordedAt is more than 5 minutes in the server's future.`);
     if (time < EARLIEST_RECORDED_AT) throw badUserInput(`readings[${index}].recordedAt is before 1970.`);
-    return { metric: reading.metric, value: reading.value, recordedAt };
+    return { metric, value: reading.value, recordedAt };
   });
 }
 
@@ -72,7 +75,7 @@ export function createReadingsService(db: FleetDb, clock: Clock) {
       const rows = await prisma.reading.findMany({
         where: {
           deviceId,
-          ...(filter.metric != null && { metric: filter.metric }),
+          ...(filter.metric != null && { metric: filter.metric.normalize("NFC") }),
           recordedAt: {
             ...(filter.since && { gte: filter.since }),
             ...(filter.until && { lt: filter.until }),

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient, User } from "../../generated/prisma/client.js";
 import { checkPasswordRules, decoyPasswordHash, hashPassword, verifyPassword } from "../../auth/passwords.js";
 import { signUserToken, type JwtSettings } from "../../auth/jwt.js";
-import { fleetError, isUniqueViolation, unauthenticated } from "../../errors.js";
+import { badUserInput, fleetError, isUniqueViolation, unauthenticated } from "../../errors.js";
 import type { Clock } from "../../services.js";
 
 export interface AuthResult {
@@ -11,6 +11,8 @@ export interface AuthResult {
 }
 
 // Addresses are compared case-insensitively: two accounts for one mailbox help nobody.
+export const EMAIL_MAX_LENGTH = 254;
+
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 export function createUsersService(prisma: PrismaClient, jwt: JwtSettings, clock: Clock) {
@@ -18,6 +20,8 @@ export function createUsersService(prisma: PrismaClient, jwt: JwtSettings, clock
 
   return {
     async signUp(email: string, password: string): Promise<AuthResult> {
+      // RFC 5321 caps a forward path at 256 octets, so 254 characters for the address itself.
+      if (email.length > EMAIL_MAX_LENGTH) throw badUserInput(`Email address must be at most ${EMAIL_MAX_LENGTH} characters.`);
       checkPasswordRules(password);
       const passwordHash = await hashPassword(password);
       try {
