@@ -4,7 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import type { JwtSettings } from "./auth/jwt.js";
 import type { RateLimits } from "./config.js";
@@ -66,6 +66,8 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     hideSchemaDetailsFromClientErrors: deps.production,
     formatError: (formatted, error) => formatError(formatted, error, logger),
     plugins: [
+      // FleetQL sets no cache hints; the plugin's per-field hook is pure cost on every request.
+      ApolloServerPluginCacheControlDisabled(),
       ...(protection.plugins as ApolloServerPlugin<Context>[]),
       maxNodesPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),

@@ -18,6 +18,7 @@ export function sqliteFilePath(url: string): string {
 export const sqliteTimestamp = (date: Date) => date.toISOString().replace("Z", "+00:00");
 
 const ROWS_PER_INSERT = 100;
+export const SQLITE_CACHE_KIB = 16 * 1024;
 
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
@@ -56,6 +57,8 @@ export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
   // In WAL mode NORMAL keeps every committed transaction through a process crash; only an
   // OS crash or power loss can take the last ones back. FULL would fsync every reading batch.
   raw.pragma("synchronous = NORMAL");
+  // 16 MiB of page cache (the default is 2 MiB) keeps the readings indexes' hot pages in memory.
+  raw.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   raw.pragma("foreign_keys = ON");
   if (options.migrate) migrateSqlite(raw);
   raw.pragma("busy_timeout = 0");
