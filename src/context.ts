@@ -10,6 +10,8 @@ import type { AuthenticatedDevice } from "./auth/apiKeyVerifier.js";
 
 export interface Context {
   userId: string | null;
+  /** The tokenVersion the JWT was issued under; @auth checks it is still the account's. */
+  tokenVersion: number;
   authError: GraphQLError | null;
   /** The peer's address, the key for per-address limits. */
   clientAddress: string;
@@ -21,20 +23,21 @@ export interface Context {
 export function buildContext(services: Services, jwt: JwtSettings, headers: IncomingHttpHeaders, clientAddress: string): Context {
   const header = headers.authorization;
   if (header === undefined || header.trim() === "") {
-    return { userId: null, authError: null, clientAddress, device: null, services };
+    return { userId: null, tokenVersion: 0, authError: null, clientAddress, device: null, services };
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  const userId = match ? verifyUserToken(jwt, match[1]!) : null;
-  if (userId === null) {
+  const session = match ? verifyUserToken(jwt, match[1]!) : null;
+  if (session === null) {
     return {
       userId: null,
+      tokenVersion: 0,
       authError: unauthenticated(match ? "Invalid or expired token." : "Authorization header must be \"Bearer <token>\"."),
       clientAddress,
       device: null,
       services,
     };
   }
-  return { userId, authError: null, clientAddress, device: null, services };
+  return { userId: session.userId, tokenVersion: session.version, authError: null, clientAddress, device: null, services };
 }
 
 /** The device @apiKey authenticated for this field. */

@@ -37,7 +37,7 @@ export function createServices(options: ServicesOptions) {
       // logIn per account as well: many addresses guessing one password are limited together.
       account: new RateLimiter(rateLimits.auth, clock),
     },
-    users: createUsersService(db.prisma, jwt, clock),
+    users: createUsersService(db.prisma, jwt, apiKeys, clock),
     devices: createDevicesService(db.prisma, apiKeys, activity, clock),
     readings: createReadingsService(db, clock),
   };

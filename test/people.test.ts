@@ -93,22 +93,65 @@ describe("me and the JWT context", () => {
 
   it("refuses a token signed with another secret", async () => {
     const user = await signUpUser(t.url);
-    const forged = jwt.sign({}, "another-secret-another-secret-another", { subject: user.id, issuer: "fleetql", audience: "fleetql-api", expiresIn: 60 });
+    const forged = jwt.sign({ ver: 0 }, "another-secret-another-secret-another", { subject: user.id, issuer: "fleetql", audience: "fleetql-api", expiresIn: 60 });
     expectError(await gql(t.url, ME, {}, { token: forged }), "UNAUTHENTICATED", 401);
   });
 
   it("refuses an expired token", async () => {
     const user = await signUpUser(t.url);
-    const expired = jwt.sign({ exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT.secret, { subject: user.id, issuer: "fleetql", audience: "fleetql-api" });
+    const expired = jwt.sign({ ver: 0, exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT.secret, { subject: user.id, issuer: "fleetql", audience: "fleetql-api" });
     expectError(await gql(t.url, ME, {}, { token: expired }), "UNAUTHENTICATED", 401);
   });
 
   it("refuses a token for an account that does not exist", async () => {
-    const ghost = jwt.sign({}, TEST_JWT.secret, { subject: randomUUID(), issuer: "fleetql", audience: "fleetql-api", expiresIn: 60 });
+    const ghost = jwt.sign({ ver: 0 }, TEST_JWT.secret, { subject: randomUUID(), issuer: "fleetql", audience: "fleetql-api", expiresIn: 60 });
     expectError(await gql(t.url, ME, {}, { token: ghost }), "UNAUTHENTICATED", 401);
   });
 
   it("still serves public fields to a caller whose token is bad", async () => {
     expectData(await gql(t.url, SIGN_UP, { e: freshEmail(), p: PASSWORD }, { token: "garbage" }));
+  });
+});
+
+describe("changePassword", () => {
+  const CHANGE = `mutation($c: String!, $n: String!) { changePassword(current: $c, new: $n) { token user { id } } }`;
+  const NEW_PASSWORD = "a brand new passphrase for this";
+
+  it("returns a fresh token and ends every session issued before it", async () => {
+    const user = await signUpUser(t.url);
+    const second = expectData(await gql(t.url, LOG_IN, { e: user.email, p: PASSWORD })).logIn.token;
+    const changed = expectData(await gql(t.url, CHANGE, { c: PASSWORD, n: NEW_PASSWORD }, { token: user.token }));
+    expect(changed.changePassword.user.id).toBe(user.id);
+    for (const old of [user.token, second]) expectError(await gql(t.url, ME, {}, { token: old }), "UNAUTHENTICATED", 401);
+    expect(expectData(await gql(t.url, ME, {}, { token: changed.changePassword.token })).me.id).toBe(user.id);
+    expectError(await gql(t.url, LOG_IN, { e: user.email, p: PASSWORD }), "UNAUTHENTICATED", 401);
+    expectData(await gql(t.url, LOG_IN, { e: user.email, p: NEW_PASSWORD }));
+  });
+
+  it("refuses a wrong current password with UNAUTHENTICATED and a short new one with BAD_USER_INPUT", async () => {
+    const user = await signUpUser(t.url);
+    expectError(await gql(t.url, CHANGE, { c: `${PASSWORD}?`, n: NEW_PASSWORD }, { token: user.token }), "UNAUTHENTICATED", 401);
+    expectError(await gql(t.url, CHANGE, { c: PASSWORD, n: "too short" }, { token: user.token }), "BAD_USER_INPUT", 400);
+    expectData(await gql(t.url, ME, {}, { token: user.token }));
+  });
+});
+
+describe("deleteAccount", () => {
+  const DELETE = `mutation($p: String!) { deleteAccount(password: $p) }`;
+
+  it("removes the account and its devices, whose keys stop working at once", async () => {
+    const { addDevice, HEARTBEAT, REPORT } = await import("./helpers/client.js");
+    const user = await signUpUser(t.url);
+    const device = await addDevice(t.url, user.token);
+    expectData(await gql(t.url, REPORT, { k: device.apiKey, r: [{ metric: "m", value: 1 }] }));
+    expectError(await gql(t.url, DELETE, { p: "wrong password entirely" }, { token: user.token }), "UNAUTHENTICATED", 401);
+    expect(expectData(await gql(t.url, DELETE, { p: PASSWORD }, { token: user.token })).deleteAccount).toBe(true);
+    expectError(await gql(t.url, HEARTBEAT, { k: device.apiKey }), "INVALID_API_KEY", 403);
+    expectError(await gql(t.url, ME, {}, { token: user.token }), "UNAUTHENTICATED", 401);
+    expectError(await gql(t.url, LOG_IN, { e: user.email, p: PASSWORD }), "UNAUTHENTICATED", 401);
+    const { countReadings } = await import("./helpers/db.js");
+    expect(countReadings(t.databaseUrl, device.id)).toBe(0);
+    // The address is free again.
+    expectData(await gql(t.url, SIGN_UP, { e: user.email, p: PASSWORD }));
   });
 });

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./helpers/server.js";
-import { addDevice, expectData, gql, HEARTBEAT, signUpUser } from "./helpers/client.js";
+import { addDevice, expectData, gql, HEARTBEAT, PASSWORD, signUpUser } from "./helpers/client.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-two-"));
 let a: TestServer;
@@ -46,5 +46,27 @@ describe("two instances", () => {
     const rotated = expectData(await gql(a.url, `mutation($id: ID!) { rotateDeviceKey(id: $id) { apiKey } }`, { id: device.id }, { token: owner.token }));
     expect(await refusedWithin(b.url, device.apiKey, 1000)).toBeLessThan(1000);
     expectData(await gql(b.url, HEARTBEAT, { k: rotated.rotateDeviceKey.apiKey }));
+  });
+
+  it("ends on one the sessions a password change through the other ended, within a second", async () => {
+    const owner = await signUpUser(a.url);
+    expectData(await gql(b.url, `{ me { id } }`, {}, { token: owner.token }));
+    expectData(await gql(a.url, `mutation($c: String!, $n: String!) { changePassword(current: $c, new: $n) { token } }`, { c: PASSWORD, n: "another long passphrase 123" }, { token: owner.token }));
+    const start = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - start < 1500) {
+      status = (await gql(b.url, `{ me { id } }`, {}, { token: owner.token })).status;
+      if (status === 200) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(status).toBe(401);
+    expect(Date.now() - start).toBeLessThan(1500);
+  });
+
+  it("refuses on one the keys of an account deleted through the other within a second", async () => {
+    const owner = await signUpUser(a.url);
+    const device = await addDevice(a.url, owner.token);
+    expectData(await gql(b.url, HEARTBEAT, { k: device.apiKey }));
+    expectData(await gql(a.url, `mutation($p: String!) { deleteAccount(password: $p) }`, { p: PASSWORD }, { token: owner.token }));
+    expect(await refusedWithin(b.url, device.apiKey, 1000)).toBeLessThan(1000);
   });
 });

@@ -12,7 +12,7 @@ export interface AuthenticatedDevice {
 }
 
 /** KeyEvent kinds. "created" and "rotated" record keys issued; the rest keys that stopped working. */
-export const KEY_EVENT = { created: "created", rotated: "rotated", revoked: "revoked" } as const;
+export const KEY_EVENT = { created: "created", rotated: "rotated", revoked: "revoked", deleted: "deleted" } as const;
 
 export class ApiKeyVerifier {
   private readonly cache = new Map<string, AuthenticatedDevice>();

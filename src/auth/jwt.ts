@@ -23,18 +23,24 @@ function keyFor(secret: string): KeyObject {
   return key;
 }
 
-export function signUserToken(settings: JwtSettings, userId: string): string {
-  return jwt.sign({}, keyFor(settings.secret), {
+export interface UserSession {
+  userId: string;
+  /** The account's tokenVersion when the token was issued; changePassword raises it. */
+  version: number;
+}
+
+export function signUserToken(settings: JwtSettings, session: UserSession): string {
+  return jwt.sign({ ver: session.version }, keyFor(settings.secret), {
     algorithm: ALGORITHM,
-    subject: userId,
+    subject: session.userId,
     issuer: JWT_ISSUER,
     audience: JWT_AUDIENCE,
     expiresIn: settings.ttlSeconds,
   });
 }
 
-/** The user id the token was issued to, or null when it is invalid in any way. */
-export function verifyUserToken(settings: JwtSettings, token: string): string | null {
+/** The session the token carries, or null when it is invalid in any way. */
+export function verifyUserToken(settings: JwtSettings, token: string): UserSession | null {
   try {
     const payload = jwt.verify(token, keyFor(settings.secret), {
       algorithms: [ALGORITHM],
@@ -43,7 +49,9 @@ export function verifyUserToken(settings: JwtSettings, token: string): string | 
     });
     if (typeof payload !== "object" || typeof payload.sub !== "string" || payload.sub === "") return null;
     if (typeof payload.exp !== "number") return null;
-    return payload.sub;
+    const version = (payload as { ver?: unknown }).ver;
+    if (!Number.isSafeInteger(version)) return null;
+    return { userId: payload.sub, version: version as number };
   } catch {
     return null;
   }

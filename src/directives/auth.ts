@@ -12,8 +12,12 @@ export function applyAuthDirective(schema: GraphQLSchema): GraphQLSchema {
       const resolve = field.resolve ?? defaultFieldResolver;
       return {
         ...field,
-        resolve(source, args, context: Context, info) {
+        async resolve(source, args, context: Context, info) {
           if (context.userId === null) throw context.authError ?? unauthenticated();
+          // A password change (or a deleted account) ends every session issued before it.
+          if (!(await context.services.users.isSessionCurrent(context.userId, context.tokenVersion))) {
+            throw unauthenticated("This session has ended; log in again.");
+          }
           return resolve(source, args, context, info);
         },
       };

@@ -83,6 +83,10 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Registers a device. The name is trimmed, 1 to 100 characters, unique per owner. */
   addDevice: AddDevicePayload;
+  /** Sets a new password and returns a fresh token; every token issued before it stops working. */
+  changePassword: AuthPayload;
+  /** Deletes the account, its devices (their keys stop working at once) and all their readings. */
+  deleteAccount: Scalars['Boolean']['output'];
   /** A device says it is alive, optionally with a status document. */
   heartbeat: HeartbeatPayload;
   /** Exchanges an email and password for a JWT. */
@@ -104,6 +108,17 @@ export type Mutation = {
 
 export type MutationAddDeviceArgs = {
   name: Scalars['String']['input'];
+};
+
+
+export type MutationChangePasswordArgs = {
+  current: Scalars['String']['input'];
+  new: Scalars['String']['input'];
+};
+
+
+export type MutationDeleteAccountArgs = {
+  password: Scalars['String']['input'];
 };
 
 
@@ -408,6 +423,8 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   addDevice?: Resolver<ResolversTypes['AddDevicePayload'], ParentType, ContextType, RequireFields<MutationAddDeviceArgs, 'name'>>;
+  changePassword?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'current' | 'new'>>;
+  deleteAccount?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteAccountArgs, 'password'>>;
   heartbeat?: Resolver<ResolversTypes['HeartbeatPayload'], ParentType, ContextType, RequireFields<MutationHeartbeatArgs, 'apiKey'>>;
   logIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLogInArgs, 'email' | 'password'>>;
   reportReadings?: Resolver<ResolversTypes['ReportReadingsPayload'], ParentType, ContextType, RequireFields<MutationReportReadingsArgs, 'apiKey' | 'readings'>>;

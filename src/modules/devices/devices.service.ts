@@ -57,17 +57,13 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
       try {
         // The unique (ownerId, name) index decides between concurrent duplicates.
         const now = clock.now();
-        const device = await prisma.device.create({
-          data: {
-            id: randomUUID(),
-            ownerId,
-            name: checkDeviceName(name),
-            keyHash: minted.keyHash,
-            keyPrefix: minted.keyPrefix,
-            createdAt: now,
-            keyEvents: { create: { kind: KEY_EVENT.created, at: now } },
-          },
-        });
+        const id = randomUUID();
+        const [device] = await prisma.$transaction([
+          prisma.device.create({
+            data: { id, ownerId, name: checkDeviceName(name), keyHash: minted.keyHash, keyPrefix: minted.keyPrefix, createdAt: now },
+          }),
+          prisma.keyEvent.create({ data: { deviceId: id, kind: KEY_EVENT.created, at: now } }),
+        ]);
         return { device, apiKey: minted.key };
       } catch (error) {
         if (isUniqueViolation(error)) throw fleetError("DEVICE_NAME_TAKEN", "You already have a device with that name.");

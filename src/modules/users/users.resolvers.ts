@@ -23,6 +23,15 @@ export const usersResolvers: Resolvers = {
       enforce(services.limits.account, normalizeEmail(email));
       return services.users.logIn(email, password);
     },
+    // Both check a password, so both count against the account's attempts.
+    changePassword(_parent, { current, new: next }, { services, userId }) {
+      enforce(services.limits.account, userId!);
+      return services.users.changePassword(userId!, current, next);
+    },
+    deleteAccount(_parent, { password }, { services, userId }) {
+      enforce(services.limits.account, userId!);
+      return services.users.deleteAccount(userId!, password);
+    },
   },
   User: {
     devices: (user, { first, after }, { services }) => services.devices.list(user.id, first, after),

@@ -3,6 +3,7 @@ CREATE TABLE "User" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "email" TEXT NOT NULL,
     "passwordHash" TEXT NOT NULL,
+    "tokenVersion" INTEGER NOT NULL DEFAULT 0,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
@@ -47,8 +48,7 @@ CREATE TABLE "KeyEvent" (
     "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     "deviceId" TEXT NOT NULL,
     "kind" TEXT NOT NULL,
-    "at" DATETIME NOT NULL,
-    CONSTRAINT "KeyEvent_deviceId_fkey" FOREIGN KEY ("deviceId") REFERENCES "Device" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+    "at" DATETIME NOT NULL
 );
 
 -- CreateIndex
@@ -74,4 +74,7 @@ CREATE INDEX "ReportBatch_createdAt_idx" ON "ReportBatch"("createdAt");
 
 -- CreateIndex
 CREATE INDEX "KeyEvent_deviceId_id_idx" ON "KeyEvent"("deviceId", "id");
+
+-- CreateIndex
+CREATE INDEX "KeyEvent_at_idx" ON "KeyEvent"("at");
 
