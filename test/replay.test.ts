@@ -110,31 +110,43 @@ describe("npm run replay", () => {
   });
 });
 
-describe("resending after a dropped connection", () => {
-  it("stores a batch once when the answer was lost after the server stored it", async () => {
+/**
+ * A proxy in front of the test server that forwards every call and, for the first answer,
+ * lets the test decide what the client gets instead (nothing, or the answer too late).
+ */
+async function misbehavingProxy(first: (req: http.IncomingMessage, res: http.ServerResponse, answer: () => void) => Promise<void> | void) {
+  let calls = 0;
+  const proxy = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const upstream = await fetch(t.url, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.concat(chunks) });
+    const body = await upstream.text();
+    const answer = () => {
+      if (!res.destroyed) res.writeHead(upstream.status, { "content-type": "application/json" }).end(body);
+    };
+    if (calls++ === 0) await first(req, res, answer);
+    else answer();
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql`,
+    close() {
+      proxy.closeAllConnections();
+      proxy.close();
+    },
+  };
+}
+
+const series = (n: number) => Array.from({ length: n }, (_, i) => ({ metric: "m", value: i, recordedAt: new Date(Date.UTC(2021, 0, 1) + i * 1000).toISOString() }));
+
+describe("resending", () => {
+  it("stores a batch once when the connection dropped after the server stored it", async () => {
     const owner = await signUpUser(t.url);
     const device = await addDevice(t.url, owner.token);
-    // A proxy that forwards every call but hangs up, answer unsent, on the first report.
-    let dropped = 0;
-    const proxy = http.createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const upstream = await fetch(t.url, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.concat(chunks) });
-      const body = await upstream.text();
-      if (dropped === 0 && body.includes("reportReadings")) {
-        dropped++;
-        req.socket.destroy();
-        return;
-      }
-      res.writeHead(upstream.status, { "content-type": "application/json" }).end(body);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql`;
+    const proxy = await misbehavingProxy((req) => void req.socket.destroy());
     try {
       const logs: string[] = [];
-      const readings = Array.from({ length: 1200 }, (_, i) => ({ metric: "m", value: i, recordedAt: new Date(Date.UTC(2021, 0, 1) + i * 1000).toISOString() }));
-      const result = await replay({ url: proxyUrl, apiKey: device.apiKey, readings, sourceId: "drop-test", log: (l) => logs.push(l) });
-      expect(dropped).toBe(1);
+      const result = await replay({ url: proxy.url, apiKey: device.apiKey, readings: series(1200), sourceId: "drop-test", log: (l) => logs.push(l) });
       expect(result).toEqual({ accepted: 1200, batches: 3, duplicates: 1, retries: 1 });
       expect(logs[0]).toMatch(/batch 0: network error.*same batchId/);
       expect(countReadings(t.databaseUrl, device.id)).toBe(1200);
@@ -142,36 +154,21 @@ describe("resending after a dropped connection", () => {
       proxy.close();
     }
   });
-});
 
-describe("resending after a timeout", () => {
   it("resends a batch whose answer is too slow, with the same batchId, and stores it once", async () => {
     const owner = await signUpUser(t.url);
     const device = await addDevice(t.url, owner.token);
-    // A proxy that stores the first report upstream but answers it only after the client gave up.
-    let delayed = 0;
-    const proxy = http.createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const upstream = await fetch(t.url, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.concat(chunks) });
-      const body = await upstream.text();
-      if (delayed === 0) {
-        delayed++;
-        await new Promise((resolve) => setTimeout(resolve, 1500));
-      }
-      if (!res.destroyed) res.writeHead(upstream.status, { "content-type": "application/json" }).end(body);
+    const proxy = await misbehavingProxy(async (_req, _res, answer) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      answer();
     });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql`;
     try {
       const logs: string[] = [];
-      const readings = Array.from({ length: 10 }, (_, i) => ({ metric: "m", value: i, recordedAt: new Date(Date.UTC(2021, 0, 1) + i * 1000).toISOString() }));
-      const result = await replay({ url: proxyUrl, apiKey: device.apiKey, readings, sourceId: "timeout-test", timeoutMs: 500, log: (l) => logs.push(l) });
+      const result = await replay({ url: proxy.url, apiKey: device.apiKey, readings: series(10), sourceId: "timeout-test", timeoutMs: 500, log: (l) => logs.push(l) });
       expect(result).toEqual({ accepted: 10, batches: 1, duplicates: 1, retries: 1 });
       expect(logs[0]).toMatch(/batch 0: network error.*(timeout|aborted)/i);
       expect(countReadings(t.databaseUrl, device.id)).toBe(10);
     } finally {
-      proxy.closeAllConnections();
       proxy.close();
     }
   });
