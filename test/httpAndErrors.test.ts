@@ -59,6 +59,12 @@ describe("request-level errors", () => {
     expect(response.status).toBe(415);
   });
 
+  it("refuses batched (array) requests with 400: one request, one operation", async () => {
+    const response = await post(JSON.stringify([{ query: "{ __typename }" }, { query: "{ __typename }" }]));
+    expect(response.status).toBe(400);
+    expect(await response.text()).not.toMatch(/__typename"/);
+  });
+
   it("refuses a text/plain POST (CSRF prevention) with 400", async () => {
     const response = await post(JSON.stringify({ query: "{ __typename }" }), { "content-type": "text/plain" });
     expect(response.status).toBe(400);

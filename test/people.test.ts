@@ -97,6 +97,17 @@ describe("me and the JWT context", () => {
     expectError(await gql(t.url, ME, {}, { token: forged }), "UNAUTHENTICATED", 401);
   });
 
+  it('refuses an unsigned token (alg "none") and one signed with another algorithm', async () => {
+    const user = await signUpUser(t.url);
+    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const claims = { sub: user.id, ver: 0, iss: "fleetql", aud: "fleetql-api", exp: Math.floor(Date.now() / 1000) + 60 };
+    expectError(await gql(t.url, ME, {}, { token: `${b64({ alg: "none", typ: "JWT" })}.${b64(claims)}.` }), "UNAUTHENTICATED", 401);
+    const hs512 = jwt.sign(claims, TEST_JWT.secret, { algorithm: "HS512" });
+    expectError(await gql(t.url, ME, {}, { token: hs512 }), "UNAUTHENTICATED", 401);
+    const valid = jwt.sign(claims, TEST_JWT.secret, { algorithm: "HS256" });
+    expectData(await gql(t.url, ME, {}, { token: valid }));
+  });
+
   it("refuses an expired token", async () => {
     const user = await signUpUser(t.url);
     const expired = jwt.sign({ ver: 0, exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT.secret, { subject: user.id, issuer: "fleetql", audience: "fleetql-api" });
