@@ -18,6 +18,9 @@ export default defineConfig({
     server: { deps: { inline: ["@apollo/server-integration-testsuite"] } },
     include: ["test/**/*.test.ts"],
     pool: "forks",
+    // One file at a time: the benchmark smoke saturates the machine, and the two-instance
+    // tests measure propagation within a second.
+    fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -7,8 +7,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { mintApiKey } from "../src/auth/apiKeys.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const FLEET_SIZE = 1000;
 const PASSWORD = "benchmark password 0123456789";
 
 export interface BenchOptions {
@@ -98,6 +100,8 @@ interface Load {
   nextBody?: () => string;
   headers?: Record<string, string>;
   expectStatus: number;
+  /** What the one request checked by hand before the timed rounds must answer. */
+  expectBody: RegExp;
 }
 
 async function fire(load: Load, seconds: number, connections: number) {
@@ -116,15 +120,19 @@ async function measure(name: string, load: Load, options: BenchOptions, pid?: nu
   // One request by hand proves the scenario answers what it should before it is timed.
   const check = await fetch(load.url, { method: "POST", headers: { "content-type": "application/json", ...load.headers }, body: load.body });
   const checkBody = await check.text();
-  if (check.status !== load.expectStatus) throw new Error(`${name}: expected HTTP ${load.expectStatus}, got ${check.status}: ${checkBody.slice(0, 300)}`);
+  if (check.status !== load.expectStatus || !load.expectBody.test(checkBody)) {
+    throw new Error(`${name}: expected HTTP ${load.expectStatus} and ${load.expectBody}, got ${check.status}: ${checkBody.slice(0, 300)}`);
+  }
   if (options.warmupSeconds > 0) await fire(load, options.warmupSeconds, options.connections);
   const rounds = [];
   for (let round = 0; round < options.rounds; round++) {
     const sampler = pid && rss ? setInterval(() => rss.push(rssMb(pid)), 250) : null;
     const result = await fire(load, options.roundSeconds, options.connections);
     if (sampler) clearInterval(sampler);
-    const expected = load.expectStatus === 200 ? result["2xx"] : load.expectStatus >= 400 && load.expectStatus < 500 ? result["4xx"] : 0;
-    rounds.push({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, unexpected: result.requests.sent - expected - (result.requests.sent - result.requests.total) + result.errors + result.timeouts });
+    // Answers with exactly the expected status; autocannon's `errors` already counts timeouts.
+    const stats = (result.statusCodeStats ?? {}) as Record<string, { count: number } | undefined>;
+    const expected = stats[String(load.expectStatus)]?.count ?? 0;
+    rounds.push({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, unexpected: result.requests.total - expected + result.errors });
     options.log(`  ${name} round ${round + 1}: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
   }
   return {
@@ -163,13 +171,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
   log("1. raw node:http");
   const raw = await startTarget(["--import", "tsx", "bench/targets/rawHttp.ts"]);
-  const rawResult = await measure("raw node:http", { url: raw.url, body: heartbeatBody("fq_x"), expectStatus: 200 }, options);
+  const rawResult = await measure("raw node:http", { url: raw.url, body: heartbeatBody("fq_x"), expectStatus: 200, expectBody: /"heartbeat"/ }, options);
   await raw.stop();
   scenarios.push({ name: "raw node:http, fixed JSON", unit: "req/s", rate: rawResult.requestsPerSecond, ...rawResult });
 
   log("2. bare Apollo Server (startStandaloneServer)");
   const apollo = await startTarget(["--import", "tsx", "bench/targets/bareApollo.ts"]);
-  const apolloResult = await measure("bare Apollo", { url: apollo.url, body: heartbeatBody("fq_x"), expectStatus: 200 }, options);
+  const apolloResult = await measure("bare Apollo", { url: apollo.url, body: heartbeatBody("fq_x"), expectStatus: 200, expectBody: /"heartbeat":\{"deviceId"/ }, options);
   await apollo.stop();
   scenarios.push({ name: "bare Apollo standalone, constant mutation", unit: "req/s", rate: apolloResult.requestsPerSecond, ...apolloResult });
 
@@ -192,6 +200,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const added = await gqlCall(fleet.url, `mutation { addDevice(name: "bench") { apiKey device { id } } }`, {}, token);
     const { apiKey } = added.addDevice;
     const deviceId: string = added.addDevice.device.id;
+    const fleetKeys: string[] = [];
+    for (let i = 0; i < FLEET_SIZE; i++) {
+      const device = await gqlCall(fleet.url, `mutation($n: String!) { addDevice(name: $n) { apiKey } }`, { n: `fleet-${i}` }, token);
+      fleetKeys.push(device.addDevice.apiKey);
+    }
     // Each report carries the next 500 seconds of a series, as a device's would.
     let seriesClock = Date.UTC(2020, 0, 1);
     const nextReport = () =>
@@ -205,11 +218,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const reportBody = nextReport();
 
     log("3. FleetQL heartbeat");
-    const beat = await measure("heartbeat", { url: fleet.url, body: heartbeatBody(apiKey), expectStatus: 200 }, options, pid, rss);
+    // A fleet, not one device: keys spread over many cache entries, activity over many rows.
+    let next = 0;
+    const fleetBeat = () => heartbeatBody(fleetKeys[next++ % fleetKeys.length]!);
+    const beat = await measure("heartbeat", { url: fleet.url, body: fleetBeat(), nextBody: fleetBeat, expectStatus: 200, expectBody: /"heartbeat":\{"deviceId"/ }, options, pid, rss);
     scenarios.push({ name: "FleetQL heartbeat, valid key", unit: "req/s", rate: beat.requestsPerSecond, ...beat });
 
     log("4. FleetQL reportReadings, 500 a call");
-    const report = await measure("reportReadings", { url: fleet.url, body: reportBody, nextBody: nextReport, expectStatus: 200 }, options, pid, rss);
+    const report = await measure("reportReadings", { url: fleet.url, body: reportBody, nextBody: nextReport, expectStatus: 200, expectBody: /"accepted":500/ }, options, pid, rss);
     scenarios.push({ name: "FleetQL reportReadings, 500 readings a call", unit: "readings/s", rate: report.requestsPerSecond * 500, ...report });
 
     log("6. FleetQL device.readings(first: 100)");
@@ -217,21 +233,26 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       query: "query($id: ID!) { device(id: $id) { readings(first: 100) { edges { cursor node { id metric value recordedAt } } pageInfo { hasNextPage endCursor } } } }",
       variables: { id: deviceId },
     });
-    const read = await measure("device.readings", { url: fleet.url, body: readBody, headers: { authorization: `Bearer ${token}` }, expectStatus: 200 }, options, pid, rss);
+    const read = await measure("device.readings", { url: fleet.url, body: readBody, headers: { authorization: `Bearer ${token}` }, expectStatus: 200, expectBody: /"hasNextPage":true/ }, options, pid, rss);
     scenarios.push({ name: "FleetQL device.readings(first: 100), JWT", unit: "req/s", rate: read.requestsPerSecond, ...read });
 
     log("7. FleetQL refusing an invalid key");
     const wrongKey = apiKey.slice(0, 10) + (apiKey[10] === "A" ? "B" : "A") + apiKey.slice(11);
-    const refuse = await measure("invalid key", { url: fleet.url, body: heartbeatBody(wrongKey), expectStatus: 403 }, options, pid, rss);
+    const refuse = await measure("invalid key", { url: fleet.url, body: heartbeatBody(wrongKey), expectStatus: 403, expectBody: /INVALID_API_KEY/ }, options, pid, rss);
     scenarios.push({ name: "FleetQL refusing an invalid key (403)", unit: "req/s", rate: refuse.requestsPerSecond, ...refuse });
+
+    log("8. FleetQL refusing a well-formed unknown key (a database look-up each time)");
+    const unknownKey = mintApiKey().key;
+    const unknown = await measure("unknown key", { url: fleet.url, body: heartbeatBody(unknownKey), expectStatus: 403, expectBody: /INVALID_API_KEY/ }, options, pid, rss);
+    scenarios.push({ name: "FleetQL refusing a well-formed unknown key (403)", unit: "req/s", rate: unknown.requestsPerSecond, ...unknown });
 
     if (options.soakSeconds > 0) {
       log(`soak: heartbeats and reports for ${options.soakSeconds} s`);
       const samples: number[] = [];
       const sampler = setInterval(() => samples.push(rssMb(pid)), 1000);
       await Promise.all([
-        fire({ url: fleet.url, body: heartbeatBody(apiKey), expectStatus: 200 }, options.soakSeconds, Math.max(1, options.connections - 2)),
-        fire({ url: fleet.url, body: reportBody, nextBody: nextReport, expectStatus: 200 }, options.soakSeconds, 2),
+        fire({ url: fleet.url, body: fleetBeat(), nextBody: fleetBeat, expectStatus: 200, expectBody: /heartbeat/ }, options.soakSeconds, Math.max(1, options.connections - 2)),
+        fire({ url: fleet.url, body: reportBody, nextBody: nextReport, expectStatus: 200, expectBody: /accepted/ }, options.soakSeconds, 2),
       ]);
       clearInterval(sampler);
       const window = Math.max(1, Math.floor(samples.length / 10));
@@ -261,7 +282,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   ratio("FleetQL heartbeat", "bare Apollo");
   ratio("FleetQL reportReadings", "raw better-sqlite3");
   ratio("FleetQL device.readings", "bare Apollo");
-  ratio("FleetQL refusing", "bare Apollo");
+  ratio("FleetQL refusing an invalid", "bare Apollo");
+  ratio("FleetQL refusing a well-formed", "bare Apollo");
 
   return { scenarios, rss: { steadyMb: rss.length ? median(rss) : 0, ...(soak && { soak }) }, pinned: canPin };
 }

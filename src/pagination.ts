@@ -4,6 +4,8 @@ import { badUserInput } from "./errors.js";
 import { hasLoneSurrogate } from "./text.js";
 
 export const MAX_PAGE_SIZE = 500;
+const EARLIEST_INSTANT = Date.parse("0000-01-01T00:00:00Z");
+const LATEST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 export interface Position {
   at: Date;
@@ -19,8 +21,8 @@ export function decodeCursor(cursor: string | null | undefined): Position | null
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
     if (Array.isArray(parsed) && parsed.length === 2 && Number.isSafeInteger(parsed[0]) && typeof parsed[1] === "string" && !hasLoneSurrogate(parsed[1])) {
-      const at = new Date(parsed[0] as number);
-      if (!Number.isNaN(at.getTime())) return { at, id: parsed[1] };
+      // Only instants the databases can store: years 0000 to 9999.
+      if ((parsed[0] as number) >= EARLIEST_INSTANT && (parsed[0] as number) <= LATEST_INSTANT) return { at: new Date(parsed[0] as number), id: parsed[1] };
     }
   } catch {
     // fall through to the one error below

@@ -5,25 +5,26 @@
 // the ones nested inside it.
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
-import { GraphQLError, Kind, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, getNamedType, isObjectType, isInterfaceType, type GraphQLObjectType, type GraphQLInterfaceType, valueFromAST } from "graphql";
+import { getVariableValues, GraphQLError, Kind, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, getNamedType, isObjectType, isInterfaceType, type GraphQLObjectType, type GraphQLInterfaceType, valueFromAST } from "graphql";
 
 export const QUERY_LIMITS = {
   maxDepth: 10,
   maxAliases: 15,
   maxDirectives: 50,
   maxTokens: 2000,
-  maxCost: 5000,
   /** Rows one document may return, counting nested connections multiplied out. */
   maxNodes: 10_000,
 } as const;
 
 export function armor(production: boolean) {
   return new ApolloArmor({
-    maxDepth: { n: QUERY_LIMITS.maxDepth },
+    maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },
     maxAliases: { n: QUERY_LIMITS.maxAliases },
     maxDirectives: { n: QUERY_LIMITS.maxDirectives },
     maxTokens: { enabled: false },
-    costLimit: { maxCost: QUERY_LIMITS.maxCost },
+    // Armor's cost multiplies literal `first` values by depth and ignores variables: it refused
+    // ordinary queries while letting variables through. The rows bound below is FleetQL's cost limit.
+    costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: production },
   }).protect();
 }
@@ -64,8 +65,10 @@ function fieldNodes(field: FieldNode, parent: Composite, fragments: Record<strin
   const firstArg = definition.args.find((arg) => arg.name === "first");
   if (!firstArg) return inner;
   const given = field.arguments?.find((arg) => arg.name.value === "first");
-  const value = given ? valueFromAST(given.value, firstArg.type, variables) : firstArg.defaultValue;
-  const rows = typeof value === "number" && value > 0 ? value : 1;
+  // An absent or null `first` means the argument's default, as the services read it.
+  const value = given ? valueFromAST(given.value, firstArg.type, variables) : undefined;
+  const effective = value ?? firstArg.defaultValue;
+  const rows = typeof effective === "number" && effective > 0 ? effective : 1;
   return rows + rows * inner;
 }
 
@@ -82,7 +85,10 @@ export function maxNodesPlugin<TContext extends BaseContext>(): ApolloServerPlug
           if (!root) return;
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-          const nodes = estimateNodes(operation.selectionSet, root, fragments, request.variables ?? {}, schema);
+          // Variables as execution will see them: defaults applied, values coerced.
+          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+          if (coerced.errors) return; // execution reports them
+          const nodes = estimateNodes(operation.selectionSet, root, fragments, coerced.coerced, schema);
           if (nodes > QUERY_LIMITS.maxNodes) {
             throw new GraphQLError(`This query could return ${nodes} rows; the limit is ${QUERY_LIMITS.maxNodes}. Ask for smaller pages.`, {
               extensions: { code: "BAD_USER_INPUT", http: { status: 400 } },

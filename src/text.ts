@@ -1,6 +1,11 @@
 // Rules for text FleetQL stores or compares.
 
-export const CONTROL_CHARACTER = /\p{Cc}/u;
+/**
+ * Characters a name or metric may not hold: controls, line and paragraph separators, and
+ * invisible format characters (bidirectional overrides, zero-width spaces) except the
+ * zero-width joiner that emoji sequences need.
+ */
+export const CONTROL_CHARACTER = /[\p{Cc}\p{Zl}\p{Zp}]|(?!\u200D)\p{Cf}/u;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /** True when any string inside the value holds an unpaired UTF-16 surrogate. */

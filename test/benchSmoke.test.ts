@@ -14,6 +14,7 @@ describe("benchmark smoke", () => {
       "raw better-sqlite3 insert, 500 rows a transaction",
       "FleetQL device.readings(first: 100), JWT",
       "FleetQL refusing an invalid key (403)",
+      "FleetQL refusing a well-formed unknown key (403)",
     ]);
     for (const scenario of report.scenarios) {
       expect(scenario.rate, scenario.name).toBeGreaterThan(0);

@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 import { addDevice, expectData, gql, signUpUser, type TestUser } from "./helpers/client.js";
+import { buildSchema, parse, validate, type ValidationRule } from "graphql";
+import { armor } from "../src/queryLimits.js";
 
 let t: TestServer;
 let owner: TestUser;
@@ -28,11 +30,24 @@ describe("query limits", () => {
     expectData(await gql(t.url, `{ ${aliases.split(" a15:")[0]} }`, {}, { token: owner.token }));
   });
 
-  it("refuses a query deeper than 10", async () => {
-    const deep = "{ me { devices { edges { node { readings { edges { node { id } } pageInfo { endCursor } } } } } } }";
+  it("refuses a query deeper than 10, counting through fragments", async () => {
+    const nine = "{ me { devices { edges { node { readings { edges { node { id } } } } } } } }";
+    expectData(await gql(t.url, nine, {}, { token: owner.token }));
+    const viaFragments = `query { me { ...U } }
+      fragment U on User { devices { edges { node { ...D } } } }
+      fragment D on Device { readings { edges { node { ...R } } pageInfo { endCursor } } }
+      fragment R on Reading { id }`;
+    expectData(await gql(t.url, viaFragments, {}, { token: owner.token }));
+    const deep = `query { me { devices { edges { node { readings { edges { node { ...R } } } } } } } }
+      fragment R on Reading { id ...S } fragment S on Reading { ...T } fragment T on Reading { metric }`;
     expectData(await gql(t.url, deep, {}, { token: owner.token }));
-    await expectRefused("{ me { devices { edges { node { readings { edges { node { id __typename { __typename } } } } } } } } }");
-    await expectRefused(`{ me { ${"devices { edges { node { __typename ".repeat(4)}${"} } } ".repeat(4)} } }`, {}, /depth/i);
+    // FleetQL's own types nest at most 8 deep and Armor leaves introspection alone, so the
+    // limit is checked on a recursive schema with FleetQL's validation rules.
+    const schema = buildSchema("type Query { node: Node } type Node { id: ID child: Node }");
+    const nested = (n: number) => `{ ${"node { ".repeat(1)}${"child { ".repeat(n - 2)}id${" }".repeat(n - 1)} }`;
+    const rules = armor(false).validationRules as ValidationRule[];
+    expect(validate(schema, parse(nested(10)), rules)).toEqual([]);
+    expect(validate(schema, parse(nested(11)), rules).map((e) => e.message).join()).toMatch(/depth/i);
   });
 
   it("refuses a document of more than 2,000 tokens", async () => {
@@ -43,11 +58,27 @@ describe("query limits", () => {
     await expectRefused(`{ me { id ${"@include(if: true) ".repeat(51)} } }`, {}, /directive/i);
   });
 
-  it("refuses a document that could return more than 10,000 rows, whether first is a literal or a variable", async () => {
-    await expectRefused(`{ devices(first: 500) { edges { node { readings(first: 500) { edges { node { id } } } } } } }`, {}, /limit/);
-    await expectRefused(`query($n: Int) { devices(first: $n) { edges { node { readings(first: $n) { edges { node { id } } } } } } }`, { n: 500 }, /rows/);
-    expectData(await gql(t.url, `query($n: Int) { devices(first: $n) { edges { node { readings(first: $n) { edges { node { id } } } } } } }`, { n: 50 }, { token: owner.token }));
-    await expectRefused(`query($n: Int) { devices(first: $n) { edges { node { readings(first: $n) { edges { node { id } } } } } } }`, { n: 101 }, /could return 10302 rows/);
+  it("refuses a document that could return more than 10,000 rows, however `first` is given", async () => {
+    const nested = (first: string) => `{ devices(first: ${first}) { edges { node { readings(first: ${first}) { edges { node { id } } } } } } }`;
+    await expectRefused(nested("500"), {}, /could return 250500 rows; the limit is 10000/);
+    const withVariables = `query($n: Int) { devices(first: $n) { edges { node { readings(first: $n) { edges { node { id } } } } } } }`;
+    await expectRefused(withVariables, { n: 500 }, /could return 250500 rows/);
+    await expectRefused(withVariables, { n: 101 }, /could return 10302 rows/);
+    expectData(await gql(t.url, withVariables, { n: 50 }, { token: owner.token }));
+    // A variable's default, and an absent or null value (the argument's default), count too.
+    await expectRefused(`query($n: Int = 500) { devices(first: $n) { edges { node { readings(first: $n) { edges { node { id } } } } } } }`, {}, /could return 250500 rows/);
+    await expectRefused(`query($m: Int) { devices(first: 500) { edges { node { readings(first: $m) { edges { node { id } } } } } } }`, { m: null }, /could return 50500 rows/);
+    // The defaults themselves fit: 20 devices of 100 readings.
     expectData(await gql(t.url, `{ devices { edges { node { readings { edges { node { id } } } } } } }`, {}, { token: owner.token }));
+  });
+
+  it("serves README's example queries", async () => {
+    const readme = (await import("node:fs")).readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((q) => /^\s*(query|\{)/.test(q));
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    for (const query of blocks) {
+      const response = await gql(t.url, query, {}, { token: owner.token });
+      expect(response.status, `${query}\n${JSON.stringify(response.body.errors)}`).toBe(200);
+    }
   });
 });

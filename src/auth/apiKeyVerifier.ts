@@ -14,6 +14,8 @@ export interface AuthenticatedDevice {
 /** KeyEvent kinds. "created" and "rotated" record keys issued; the rest keys that stopped working. */
 export const KEY_EVENT = { created: "created", rotated: "rotated", revoked: "revoked", deleted: "deleted" } as const;
 
+const STALE_POLL_SLACK_MS = 1000;
+
 export class ApiKeyVerifier {
   private readonly cache = new Map<string, AuthenticatedDevice>();
   private readonly keyOfDevice = new Map<string, string>();
@@ -21,6 +23,9 @@ export class ApiKeyVerifier {
   private generation = 0;
   private lastEventId: number | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** When the last poll succeeded; null while not watching (a single instance needs no poll). */
+  private lastPollAt: number | null = null;
+  private pollMs = 0;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -32,7 +37,9 @@ export class ApiKeyVerifier {
     if (!isWellFormedApiKey(key)) return null;
     const keyHash = hashApiKey(key);
     const cached = this.cache.get(keyHash);
-    if (cached) return cached;
+    // Trust the cache only while polls succeed: otherwise another instance's revocation
+    // would go unseen, so every call asks the database until polling recovers.
+    if (cached && (this.lastPollAt === null || Date.now() - this.lastPollAt < this.pollMs + STALE_POLL_SLACK_MS)) return cached;
     let pending = this.inFlight.get(keyHash);
     if (!pending) {
       pending = this.load(keyHash).finally(() => this.inFlight.delete(keyHash));
@@ -54,6 +61,8 @@ export class ApiKeyVerifier {
   async watch(pollMs: number, onError: (error: unknown) => void): Promise<void> {
     const last = await this.prisma.keyEvent.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
     this.lastEventId = last?.id ?? 0;
+    this.pollMs = pollMs;
+    this.lastPollAt = Date.now();
     this.timer = setInterval(() => void this.poll().catch(onError), pollMs);
     this.timer.unref();
   }
@@ -69,11 +78,13 @@ export class ApiKeyVerifier {
     const events = await this.prisma.keyEvent.findMany({
       where: { id: { gt: this.lastEventId } },
       orderBy: { id: "asc" },
-      select: { id: true, deviceId: true },
+      select: { id: true, deviceId: true, kind: true },
       take: 10_000,
     });
-    for (const event of events) this.forgetDevice(event.deviceId);
+    // A new device's key was never cached anywhere; every other kind ends a key.
+    for (const event of events) if (event.kind !== KEY_EVENT.created) this.forgetDevice(event.deviceId);
     if (events.length > 0) this.lastEventId = events.at(-1)!.id;
+    this.lastPollAt = Date.now();
   }
 
   private async load(keyHash: string): Promise<AuthenticatedDevice | null> {

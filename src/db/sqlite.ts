@@ -73,8 +73,11 @@ export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
   const deleteBatch = raw.prepare(`DELETE FROM "ReportBatch" WHERE "deviceId" = ? AND "batchId" = ?`);
   const recordBatch = raw.prepare(`INSERT INTO "ReportBatch" ("deviceId", "batchId", "accepted", "createdAt") VALUES (?, ?, ?, ?)`);
   const forgetBatches = raw.prepare(`DELETE FROM "ReportBatch" WHERE "createdAt" < ?`);
-  const touch = raw.prepare(`UPDATE "Device" SET "lastSeenAt" = ? WHERE "id" = ?`);
-  const touchWithStatus = raw.prepare(`UPDATE "Device" SET "lastSeenAt" = ?, "status" = ? WHERE "id" = ?`);
+  // Never older over newer: another instance may have written a later heartbeat first.
+  const touch = raw.prepare(`UPDATE "Device" SET "lastSeenAt" = @seen WHERE "id" = @id AND ("lastSeenAt" IS NULL OR "lastSeenAt" <= @seen)`);
+  const touchWithStatus = raw.prepare(
+    `UPDATE "Device" SET "lastSeenAt" = @seen, "status" = @status WHERE "id" = @id AND ("lastSeenAt" IS NULL OR "lastSeenAt" <= @seen)`,
+  );
 
   const storeBatch = raw.transaction((batch: ReadingBatch): BatchOutcome => {
     if (batch.batchId !== null) {
@@ -107,8 +110,8 @@ export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
   const storeActivity = raw.transaction((entries: DeviceActivity[]) => {
     for (const entry of entries) {
       const seen = sqliteTimestamp(entry.lastSeenAt);
-      if (entry.status === undefined) touch.run(seen, entry.deviceId);
-      else touchWithStatus.run(seen, entry.status, entry.deviceId);
+      if (entry.status === undefined) touch.run({ seen, id: entry.deviceId });
+      else touchWithStatus.run({ seen, id: entry.deviceId, status: entry.status });
     }
   });
 

@@ -12,7 +12,8 @@ const CORS_HEADERS: Record<string, string> = {
   // Tokens travel in the Authorization header, never in cookies, so any origin may call.
   "access-control-allow-origin": "*",
   "access-control-allow-methods": "GET, POST, OPTIONS",
-  "access-control-allow-headers": "content-type, authorization, apollo-require-preflight, x-apollo-operation-name",
+  "access-control-allow-headers":
+    "content-type, authorization, apollo-require-preflight, x-apollo-operation-name, apollographql-client-name, apollographql-client-version",
   "access-control-max-age": "86400",
 };
 
@@ -132,7 +133,8 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       res.end();
     } catch (error) {
       // A client that hung up mid-request is not FleetQL's failure; there is no one to answer.
-      if (req.destroyed || (error as NodeJS.ErrnoException).code === "ECONNRESET") return void res.destroy();
+      // (req.destroyed alone would not do: Node 20 sets it once a body has been read in full.)
+      if (res.socket?.destroyed || (error as NodeJS.ErrnoException).code === "ECONNRESET") return void res.destroy();
       options.onError?.(error);
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
       else res.destroy();

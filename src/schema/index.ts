@@ -27,6 +27,7 @@ export const resolvers: Resolvers[] = [scalarResolvers, usersResolvers, devicesR
 export function buildSchema(sdl: string[] = typeDefs, resolverMaps: Resolvers[] = resolvers): GraphQLSchema {
   const schema = makeExecutableSchema({ typeDefs: sdl, resolvers: resolverMaps as never });
   checkAuthCoverage(schema);
-  // Outermost first: text is checked before the auth directives look at a key.
-  return applyWellFormedText(applyApiKeyDirective(applyAuthDirective(schema)));
+  // Applied innermost first: the auth directives decide before any argument is walked, so a
+  // malformed key is INVALID_API_KEY, and a stranger's large document costs nothing more.
+  return applyApiKeyDirective(applyAuthDirective(applyWellFormedText(schema)));
 }

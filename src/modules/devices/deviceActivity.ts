@@ -73,9 +73,18 @@ export class DeviceActivityBuffer {
     return run;
   }
 
+  /** Writes what is left, retrying a failed write a few times before giving up. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.flush();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.flush();
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        this.onError(error);
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
   }
 }

@@ -38,7 +38,7 @@ function checkDeviceName(name: string): string {
   if (length < 1 || length > DEVICE_NAME_MAX_LENGTH) {
     throw badUserInput(`Device name must be 1 to ${DEVICE_NAME_MAX_LENGTH} characters after trimming.`);
   }
-  if (CONTROL_CHARACTER.test(normalized)) throw badUserInput("Device name must not contain control characters.");
+  if (CONTROL_CHARACTER.test(normalized)) throw badUserInput("Device name must not contain control or invisible formatting characters.");
   return normalized;
 }
 

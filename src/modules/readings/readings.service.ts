@@ -42,7 +42,7 @@ function validateBatch(readings: ReadingInput[], batchId: string | null, now: Da
     if (metricLength < 1 || metricLength > METRIC_MAX_LENGTH || metric.trim() === "") {
       throw badUserInput(`readings[${index}].metric must be 1 to ${METRIC_MAX_LENGTH} characters, not all blank.`);
     }
-    if (CONTROL_CHARACTER.test(metric)) throw badUserInput(`readings[${index}].metric must not contain control characters.`);
+    if (CONTROL_CHARACTER.test(metric)) throw badUserInput(`readings[${index}].metric must not contain control or invisible formatting characters.`);
     if (!Number.isFinite(reading.value)) throw badUserInput(`readings[${index}].value must be a finite number.`);
     const recordedAt = reading.recordedAt ?? now;
     const time = recordedAt.getTime();
