@@ -303,6 +303,23 @@ export function formatTable(report: BenchReport): string {
   return lines.join("\n");
 }
 
+/** DESIGN.md §6's targets, judged from this run's numbers. */
+export function targetsSection(report: BenchReport): string {
+  const find = (prefix: string) => report.scenarios.find((s) => s.name.startsWith(prefix))!;
+  const beat = find("FleetQL heartbeat");
+  const ingest = find("FleetQL reportReadings");
+  const verdict = (ok: boolean) => (ok ? "met" : "**not met**");
+  const soak = report.rss.soak;
+  const rows = [
+    ["heartbeat ≥ 80 % of bare standalone Apollo", `${verdict(beat.ratio! >= 0.8)}: ${beat.ratio!.toFixed(2)}`],
+    ["reportReadings ≥ 100,000 readings/s on SQLite", `${verdict(ingest.rate >= 100_000)}: ${Math.round(ingest.rate).toLocaleString("en-US")} readings/s`],
+    ["reportReadings ≥ 30 % of raw better-sqlite3", `${verdict(ingest.ratio! >= 0.3)}: ${ingest.ratio!.toFixed(2)}`],
+    ["steady RSS under 250 MB", `${verdict(report.rss.steadyMb < 250)}: ${report.rss.steadyMb.toFixed(0)} MB`],
+  ];
+  if (soak) rows.push(["no RSS growth over the soak", `${verdict(soak.endMb <= soak.startMb * 1.1)}: ${soak.startMb.toFixed(0)} MB → ${soak.endMb.toFixed(0)} MB (peak ${soak.maxMb.toFixed(0)} MB)`]);
+  return ["| target (DESIGN.md §6) | this run |", "|---|---|", ...rows.map(([target, result]) => `| ${target} | ${result} |`)].join("\n");
+}
+
 function machine(): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
@@ -344,6 +361,10 @@ async function main(): Promise<void> {
       table,
       "",
       memory,
+      "",
+      targetsSection(report),
+      "",
+      fs.readFileSync(path.join(ROOT, "bench", "analysis.md"), "utf8").trim(),
       "",
     ].join("\n");
     fs.writeFileSync(options.resultsFile, text);
