@@ -190,6 +190,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     DATABASE_URL: `file:${path.join(dir, "fleetql.db")}`,
     DEVICE_RATE_PER_SECOND: "1000000000",
     DEVICE_RATE_BURST: "1000000000",
+    REFUSED_KEY_RATE_PER_MINUTE: "1000000000",
   });
   const pid = fleet.child.pid!;
   const rss: number[] = [];

@@ -22,11 +22,14 @@ export interface RateLimits {
   device: RateLimit;
   /** signUp/logIn attempts per client address. */
   auth: RateLimit;
+  /** Refused device keys per client address; past it, keys not already known good wait. */
+  refusedKeys: RateLimit;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   device: { perSecond: 20, burst: 40 },
   auth: { perSecond: 10 / 60, burst: 10 },
+  refusedKeys: { perSecond: 60 / 60, burst: 60 },
 };
 
 import type { RateLimit } from "./rateLimit.js";
@@ -118,12 +121,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     return parsed;
   };
   const authPerMinute = positive("AUTH_RATE_PER_MINUTE", DEFAULT_RATE_LIMITS.auth.burst);
+  const refusedPerMinute = positive("REFUSED_KEY_RATE_PER_MINUTE", DEFAULT_RATE_LIMITS.refusedKeys.burst);
   const rateLimits: RateLimits = {
     device: {
       perSecond: positive("DEVICE_RATE_PER_SECOND", DEFAULT_RATE_LIMITS.device.perSecond),
       burst: positive("DEVICE_RATE_BURST", DEFAULT_RATE_LIMITS.device.burst),
     },
     auth: { perSecond: authPerMinute / 60, burst: authPerMinute },
+    refusedKeys: { perSecond: refusedPerMinute / 60, burst: refusedPerMinute },
   };
 
   let trustProxyHops = 0;

@@ -24,12 +24,20 @@ export class RateLimiter {
     private readonly maxKeys = 100_000,
   ) {}
 
+  /** Seconds until the key's next token (0: one is there), without taking it. */
+  peek(key: string): number {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return 0;
+    const tokens = this.refilled(bucket, this.clock.now().getTime());
+    return tokens >= 1 ? 0 : this.waitFor(tokens);
+  }
+
   /** Takes one token; returns 0 when allowed, else the seconds to wait before retrying. */
   take(key: string): number {
     const now = this.clock.now().getTime();
     let bucket = this.buckets.get(key);
     if (bucket) {
-      bucket.tokens = Math.min(this.limit.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.limit.perSecond);
+      bucket.tokens = this.refilled(bucket, now);
       bucket.updatedAt = now;
     } else {
       if (this.buckets.size >= this.maxKeys) this.sweep(now);
@@ -40,13 +48,21 @@ export class RateLimiter {
       bucket.tokens -= 1;
       return 0;
     }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.limit.perSecond));
+    return this.waitFor(bucket.tokens);
+  }
+
+  private refilled(bucket: Bucket, now: number): number {
+    return Math.min(this.limit.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.limit.perSecond);
+  }
+
+  private waitFor(tokens: number): number {
+    return Math.max(1, Math.ceil((1 - tokens) / this.limit.perSecond));
   }
 
   /** Drops buckets that have refilled completely (they hold no information), or the oldest. */
   private sweep(now: number): void {
     for (const [key, bucket] of this.buckets) {
-      if (bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.limit.perSecond >= this.limit.burst) this.buckets.delete(key);
+      if (this.refilled(bucket, now) >= this.limit.burst) this.buckets.delete(key);
     }
     if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
   }

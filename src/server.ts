@@ -95,6 +95,7 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
 
   await services.apiKeys.watch(deps.keyEventPollMs ?? 500, (error) => logger.error({ err: error }, "key event poll failed"));
   services.activity.start();
+  services.keyRefusals.start();
   const batchJanitor = setInterval(() => void services.readings.forgetOldBatches().catch((e) => logger.error({ err: e }, "batch clean-up failed")), 3600_000);
   batchJanitor.unref();
 
@@ -121,6 +122,7 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
         logger.debug("HTTP server drained");
         await services.activity.stop();
         logger.debug("device activity written");
+        await services.keyRefusals.stop().catch((error: unknown) => logger.error({ err: error }, "refused-key counts not written"));
         await db.close();
         logger.debug("database closed");
       })();

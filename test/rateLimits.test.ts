@@ -9,7 +9,7 @@ let now = Date.UTC(2026, 0, 1);
 const clock = { now: () => new Date(now) };
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ clock, rateLimits: { device: DEFAULT_RATE_LIMITS.device, auth: { perSecond: 1, burst: 3 } } });
+  t = await startTestServer({ clock, rateLimits: { device: DEFAULT_RATE_LIMITS.device, auth: { perSecond: 1, burst: 3 }, refusedKeys: { perSecond: 1, burst: 5 } } });
 });
 afterAll(() => t.stop());
 

@@ -16,7 +16,7 @@ db.pragma("synchronous = NORMAL");
 db.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
 migrateSqlite(db);
 db.prepare(`INSERT INTO "User" ("id", "email", "passwordHash", "createdAt") VALUES ('u', 'u@example.com', 'x', ?)`).run(sqliteTimestamp(new Date()));
-db.prepare(`INSERT INTO "Device" ("id", "ownerId", "name", "keyHash", "keyPrefix", "createdAt") VALUES ('d', 'u', 'd', 'h', 'p', ?)`).run(sqliteTimestamp(new Date()));
+db.prepare(`INSERT INTO "Device" ("id", "ownerId", "name", "keyPrefix", "createdAt") VALUES ('d', 'u', 'd', 'p', ?)`).run(sqliteTimestamp(new Date()));
 
 const insert = db.prepare(`INSERT INTO "Reading" ("deviceId", "metric", "value", "recordedAt", "receivedAt") VALUES (?, ?, ?, ?, ?)`);
 const batch = db.transaction((rows: { metric: string; value: number; recordedAt: Date }[], receivedAt: Date) => {

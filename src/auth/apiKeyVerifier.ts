@@ -1,9 +1,11 @@
 // Verifies device keys with no database round trip once warm. The cache maps a key's
-// digest to its device. A rotation or revocation on this instance evicts the device at
-// once; one on another instance reaches this one through the KeyEvent table, polled every
-// `pollMs`. A generation counter keeps a look-up that raced with an eviction from caching
-// what it read before the eviction.
+// digest to its device and the moment the key stops working (expiry, the end of a rotation's
+// grace period, revocation), so keys end on time without any event. A rotation or revocation
+// on this instance evicts the device at once; one on another instance reaches this one
+// through the KeyEvent table, polled every `pollMs`. A generation counter keeps a look-up
+// that raced with an eviction from caching what it read before the eviction.
 import type { PrismaClient } from "../generated/prisma/client.js";
+import type { Clock } from "../services.js";
 import { digestsEqual, hashApiKey, isWellFormedApiKey } from "./apiKeys.js";
 
 export interface AuthenticatedDevice {
@@ -11,15 +13,50 @@ export interface AuthenticatedDevice {
   ownerId: string;
 }
 
-/** KeyEvent kinds. "created" and "rotated" record keys issued; the rest keys that stopped working. */
-export const KEY_EVENT = { created: "created", rotated: "rotated", revoked: "revoked", deleted: "deleted" } as const;
+/** KeyEvent kinds. "created" and "rotated" record keys issued; "revoked", "grace_ended" and
+ * "expired" keys that stopped working; "deleted" devices whose account was deleted. */
+export const KEY_EVENT = {
+  created: "created",
+  rotated: "rotated",
+  graceEnded: "grace_ended",
+  expired: "expired",
+  revoked: "revoked",
+  deleted: "deleted",
+} as const;
+
+/** Kinds after which another instance must look a device's keys up again. */
+const EVICTING_EVENTS = new Set<string>([KEY_EVENT.rotated, KEY_EVENT.revoked, KEY_EVENT.deleted]);
+
+export interface EndedKey {
+  apiKeyId: string;
+  deviceId: string;
+}
+
+export type KeyCheck =
+  | { device: AuthenticatedDevice }
+  /** `ended` names the key when it once worked, so that the refusal can be told to its owner. */
+  | { device: null; ended: EndedKey | null }
+  /** Only cached keys were to be looked at and this one was not a working cached key. */
+  | { device: null; unchecked: true };
+
+interface CachedKey {
+  apiKeyId: string;
+  device: AuthenticatedDevice;
+  /** Epoch ms at which the key stops working; Infinity when nothing ends it yet. */
+  endsAt: number;
+}
 
 const STALE_POLL_SLACK_MS = 1000;
+const REFUSED = { device: null, ended: null } as const;
+const UNCHECKED = { device: null, unchecked: true } as const;
 
 export class ApiKeyVerifier {
-  private readonly cache = new Map<string, AuthenticatedDevice>();
-  private readonly keyOfDevice = new Map<string, string>();
-  private readonly inFlight = new Map<string, Promise<AuthenticatedDevice | null>>();
+  private readonly cache = new Map<string, CachedKey>();
+  private readonly keysOfDevice = new Map<string, Set<string>>();
+  /** Digests no key has: keys are random and shown only after they are stored, so a digest
+   * missing now never appears later and the answer can be kept. */
+  private readonly unknown = new Set<string>();
+  private readonly inFlight = new Map<string, Promise<CachedKey | null>>();
   private generation = 0;
   private lastEventId: number | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -29,31 +66,43 @@ export class ApiKeyVerifier {
 
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly clock: Clock,
     private readonly maxEntries = 100_000,
   ) {}
 
-  /** The device the key belongs to, or null for any key that must be refused. */
-  verify(key: string): AuthenticatedDevice | null | Promise<AuthenticatedDevice | null> {
-    if (!isWellFormedApiKey(key)) return null;
+  /**
+   * What the key is worth now. With `cachedOnly`, a key that is not a working cached key is
+   * answered `unchecked` instead of being looked up (the caller is being slowed down).
+   */
+  check(key: string, cachedOnly = false): KeyCheck | Promise<KeyCheck> {
+    if (!isWellFormedApiKey(key)) return REFUSED;
     const keyHash = hashApiKey(key);
     const cached = this.cache.get(keyHash);
-    // Trust the cache only while polls succeed: otherwise another instance's revocation
-    // would go unseen, so every call asks the database until polling recovers.
-    if (cached && (this.lastPollAt === null || Date.now() - this.lastPollAt < this.pollMs + STALE_POLL_SLACK_MS)) return cached;
+    if (cached) {
+      if (this.clock.now().getTime() >= cached.endsAt) return this.refuse(cached);
+      // Trust a working key only while polls succeed: otherwise another instance's revocation
+      // would go unseen, so every call asks the database until polling recovers.
+      if (this.lastPollAt === null || Date.now() - this.lastPollAt < this.pollMs + STALE_POLL_SLACK_MS) return { device: cached.device };
+    } else if (this.unknown.has(keyHash)) {
+      return REFUSED;
+    }
+    if (cachedOnly) return UNCHECKED;
     let pending = this.inFlight.get(keyHash);
     if (!pending) {
       pending = this.load(keyHash).finally(() => this.inFlight.delete(keyHash));
       this.inFlight.set(keyHash, pending);
     }
-    return pending;
+    return pending.then((found) => {
+      if (!found) return REFUSED;
+      return this.clock.now().getTime() >= found.endsAt ? this.refuse(found) : { device: found.device };
+    });
   }
 
   /** Stops every key of the device from verifying on this instance until it is looked up again. */
   forgetDevice(deviceId: string): void {
     this.generation++;
-    const keyHash = this.keyOfDevice.get(deviceId);
-    this.keyOfDevice.delete(deviceId);
-    if (keyHash) this.cache.delete(keyHash);
+    for (const keyHash of this.keysOfDevice.get(deviceId) ?? []) this.cache.delete(keyHash);
+    this.keysOfDevice.delete(deviceId);
     this.inFlight.clear();
   }
 
@@ -81,33 +130,51 @@ export class ApiKeyVerifier {
       select: { id: true, deviceId: true, kind: true },
       take: 10_000,
     });
-    // A new device's key was never cached anywhere; every other kind ends a key.
-    for (const event of events) if (event.kind !== KEY_EVENT.created) this.forgetDevice(event.deviceId);
+    // Expiries and grace periods are already in the cached end times.
+    for (const event of events) if (EVICTING_EVENTS.has(event.kind)) this.forgetDevice(event.deviceId);
     if (events.length > 0) this.lastEventId = events.at(-1)!.id;
     this.lastPollAt = Date.now();
   }
 
-  private async load(keyHash: string): Promise<AuthenticatedDevice | null> {
+  private refuse(key: CachedKey): KeyCheck {
+    return { device: null, ended: { apiKeyId: key.apiKeyId, deviceId: key.device.id } };
+  }
+
+  private async load(keyHash: string): Promise<CachedKey | null> {
     const generation = this.generation;
-    const row = await this.prisma.device.findUnique({
+    const row = await this.prisma.apiKey.findUnique({
       where: { keyHash },
-      select: { id: true, ownerId: true, keyHash: true, revokedAt: true },
+      select: { id: true, keyHash: true, expiresAt: true, endsAt: true, device: { select: { id: true, ownerId: true, revokedAt: true } } },
     });
     // The row was found by this digest; the constant-time comparison is DESIGN.md §4's rule
     // and a guard should the look-up ever become a prefix or case-insensitive match.
-    if (!row || row.revokedAt !== null || !digestsEqual(row.keyHash, keyHash)) return null;
-    const device: AuthenticatedDevice = { id: row.id, ownerId: row.ownerId };
-    if (generation === this.generation) {
-      if (this.cache.size >= this.maxEntries) {
-        const oldest = this.cache.keys().next().value!;
-        this.keyOfDevice.delete(this.cache.get(oldest)!.id);
-        this.cache.delete(oldest);
-      }
-      const previous = this.keyOfDevice.get(device.id);
-      if (previous) this.cache.delete(previous);
-      this.cache.set(keyHash, device);
-      this.keyOfDevice.set(device.id, keyHash);
+    if (!row || !digestsEqual(row.keyHash, keyHash)) {
+      if (generation === this.generation) this.remember(this.unknown, keyHash);
+      return null;
     }
-    return device;
+    const ends = [row.expiresAt, row.endsAt, row.device.revokedAt].filter((at): at is Date => at !== null).map((at) => at.getTime());
+    const found: CachedKey = { apiKeyId: row.id, device: { id: row.device.id, ownerId: row.device.ownerId }, endsAt: Math.min(Infinity, ...ends) };
+    if (generation === this.generation) {
+      if (this.cache.size >= this.maxEntries) this.evictOldest();
+      this.cache.set(keyHash, found);
+      let keys = this.keysOfDevice.get(found.device.id);
+      if (!keys) this.keysOfDevice.set(found.device.id, (keys = new Set()));
+      keys.add(keyHash);
+    }
+    return found;
+  }
+
+  private evictOldest(): void {
+    const oldest = this.cache.keys().next().value!;
+    const deviceId = this.cache.get(oldest)!.device.id;
+    this.cache.delete(oldest);
+    const keys = this.keysOfDevice.get(deviceId);
+    keys?.delete(oldest);
+    if (keys?.size === 0) this.keysOfDevice.delete(deviceId);
+  }
+
+  private remember(set: Set<string>, keyHash: string): void {
+    if (set.size >= this.maxEntries) set.delete(set.values().next().value!);
+    set.add(keyHash);
   }
 }

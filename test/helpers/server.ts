@@ -10,7 +10,8 @@ import type { Clock } from "../../src/services.js";
 import type { RateLimits } from "../../src/config.js";
 
 // Test files sign up many owners from one address; rateLimits.test.ts tests the real limits.
-const UNLIMITED: RateLimits = { device: { perSecond: 1e6, burst: 1e6 }, auth: { perSecond: 1e6, burst: 1e6 } };
+const NO_LIMIT = { perSecond: 1e6, burst: 1e6 };
+const UNLIMITED: RateLimits = { device: NO_LIMIT, auth: NO_LIMIT, refusedKeys: NO_LIMIT };
 
 export const TEST_JWT: JwtSettings = { secret: "fleetql-test-secret-that-is-long-enough-0123456789", ttlSeconds: 3600 };
 

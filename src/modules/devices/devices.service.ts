@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Device, PrismaClient } from "../../generated/prisma/client.js";
-import { mintApiKey } from "../../auth/apiKeys.js";
+import type { ApiKey, Device, PrismaClient } from "../../generated/prisma/client.js";
+import { mintApiKey, type MintedKey } from "../../auth/apiKeys.js";
+import type { KeyRefusalCounter } from "../../auth/keyRefusals.js";
 import { KEY_EVENT, type ApiKeyVerifier, type AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
 import { badUserInput, fleetError, isUniqueViolation, notFound } from "../../errors.js";
 import { CONTROL_CHARACTER } from "../../text.js";
@@ -26,6 +27,41 @@ function jsonDepth(value: unknown): number {
   return deepest;
 }
 
+export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
+const REFUSED = "refused";
+/** "deleted" only tells other instances; its device is gone. */
+const SHOWN_EVENTS = [KEY_EVENT.created, KEY_EVENT.rotated, KEY_EVENT.graceEnded, KEY_EVENT.expired, KEY_EVENT.revoked];
+
+export interface KeyHistoryEntry {
+  kind: string;
+  at: Date;
+  keyPrefix: string | null;
+  count: number;
+  sortId: string;
+}
+
+function checkExpiry(expiresAt: Date | null | undefined, now: Date): void {
+  if (expiresAt && expiresAt <= now) throw badUserInput("expiresAt must be in the future.");
+}
+
+/** Keys whose expiry and rotation end are both still ahead (the device's revocation aside). */
+function workingAt(now: Date) {
+  return { AND: [{ OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }, { OR: [{ endsAt: null }, { endsAt: { gt: now } }] }] };
+}
+
+function newKey(deviceId: string, minted: MintedKey, now: Date, expiresAt: Date | null | undefined): ApiKey {
+  return { id: randomUUID(), deviceId, keyHash: minted.keyHash, keyPrefix: minted.keyPrefix, createdAt: now, expiresAt: expiresAt ?? null, endsAt: null };
+}
+
+function event(key: ApiKey, kind: string, at: Date) {
+  return { deviceId: key.deviceId, apiKeyId: key.id, keyPrefix: key.keyPrefix, kind, at };
+}
+
+/** The expiry is written ahead, dated when it happens, and shown from then on. */
+function expiryEvents(key: ApiKey) {
+  return key.expiresAt ? [event(key, KEY_EVENT.expired, key.expiresAt)] : [];
+}
+
 export interface DeviceWithKey {
   device: Device;
   apiKey: string;
@@ -42,7 +78,7 @@ function checkDeviceName(name: string): string {
   return normalized;
 }
 
-export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier, activity: DeviceActivityBuffer, clock: Clock) {
+export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier, refusals: KeyRefusalCounter, activity: DeviceActivityBuffer, clock: Clock) {
   const present = (device: Device) => activity.overlay(device);
 
   async function ownedDevice(ownerId: string, id: string): Promise<Device> {
@@ -52,17 +88,19 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
   }
 
   return {
-    async add(ownerId: string, name: string): Promise<DeviceWithKey> {
+    async add(ownerId: string, name: string, expiresAt?: Date | null): Promise<DeviceWithKey> {
+      const now = clock.now();
+      const checkedName = checkDeviceName(name);
+      checkExpiry(expiresAt, now);
       const minted = mintApiKey();
+      const id = randomUUID();
+      const key = newKey(id, minted, now, expiresAt);
       try {
         // The unique (ownerId, name) index decides between concurrent duplicates.
-        const now = clock.now();
-        const id = randomUUID();
         const [device] = await prisma.$transaction([
-          prisma.device.create({
-            data: { id, ownerId, name: checkDeviceName(name), keyHash: minted.keyHash, keyPrefix: minted.keyPrefix, createdAt: now },
-          }),
-          prisma.keyEvent.create({ data: { deviceId: id, kind: KEY_EVENT.created, at: now } }),
+          prisma.device.create({ data: { id, ownerId, name: checkedName, keyPrefix: minted.keyPrefix, createdAt: now } }),
+          prisma.apiKey.create({ data: key }),
+          prisma.keyEvent.createMany({ data: [event(key, KEY_EVENT.created, now), ...expiryEvents(key)] }),
         ]);
         return { device, apiKey: minted.key };
       } catch (error) {
@@ -71,20 +109,47 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
       }
     },
 
-    async rotateKey(ownerId: string, id: string): Promise<DeviceWithKey> {
+    /**
+     * Issues a new key. The newest working key keeps working `graceSeconds` longer (or until
+     * its own expiry, if sooner); an older key still in an earlier grace period stops now, so a
+     * device never holds more than two working keys.
+     */
+    async rotateKey(ownerId: string, id: string, graceSeconds: number | null | undefined, expiresAt?: Date | null): Promise<DeviceWithKey> {
+      const grace = graceSeconds ?? 0;
+      if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
+        throw badUserInput(`graceSeconds must be from 0 to ${MAX_GRACE_SECONDS} (7 days).`);
+      }
+      const now = clock.now();
+      checkExpiry(expiresAt, now);
       const current = await ownedDevice(ownerId, id);
       if (current.revokedAt) throw badUserInput("This device is revoked; add a new device instead.");
       const minted = mintApiKey();
-      const [updated] = await prisma.$transaction([
-        prisma.device.updateMany({
-          where: { id, ownerId, keyHash: current.keyHash, revokedAt: null },
-          data: { keyHash: minted.keyHash, keyPrefix: minted.keyPrefix },
-        }),
-        prisma.keyEvent.create({ data: { deviceId: id, kind: KEY_EVENT.rotated, at: clock.now() } }),
-      ]);
+      const key = newKey(id, minted, now, expiresAt);
+      await prisma.$transaction(async (tx) => {
+        // Claims the device against a concurrent rotation or revocation: only one of them
+        // finds the key prefix it read.
+        const claimed = await tx.device.updateMany({
+          where: { id, ownerId, keyPrefix: current.keyPrefix, revokedAt: null },
+          data: { keyPrefix: minted.keyPrefix },
+        });
+        if (claimed.count === 0) throw badUserInput("The device changed while rotating its key; try again.");
+        const [newest, ...older] = await tx.apiKey.findMany({ where: { deviceId: id, ...workingAt(now) }, orderBy: { createdAt: "desc" } });
+        const ends = [
+          ...(newest ? [{ key: newest, at: new Date(now.getTime() + grace * 1000) }] : []),
+          ...older.map((key) => ({ key, at: now })),
+        ];
+        for (const { key: ended, at } of ends) {
+          // A key's expiry before the end of its grace period stays what ends it.
+          if (ended.expiresAt && ended.expiresAt <= at) continue;
+          await tx.apiKey.update({ where: { id: ended.id }, data: { endsAt: at } });
+          await tx.keyEvent.deleteMany({ where: { apiKeyId: ended.id, at: { gt: now } } });
+          // With no grace the rotation itself is the end; otherwise the end is an event of its own.
+          if (at > now || ended !== newest) await tx.keyEvent.create({ data: event(ended, KEY_EVENT.graceEnded, at) });
+        }
+        await tx.apiKey.create({ data: key });
+        await tx.keyEvent.createMany({ data: [event(key, KEY_EVENT.rotated, now), ...expiryEvents(key)] });
+      });
       keys.forgetDevice(id);
-      // Another rotation or a revocation won the race: report that state instead.
-      if (updated.count === 0) throw badUserInput("The device changed while rotating its key; try again.");
       return { device: present(await ownedDevice(ownerId, id)), apiKey: minted.key };
     },
 
@@ -94,11 +159,53 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
       const now = clock.now();
       await prisma.$transaction([
         prisma.device.updateMany({ where: { id, ownerId, revokedAt: null }, data: { revokedAt: now } }),
+        // Expiries and grace periods still ahead will never come: the keys end now.
+        prisma.keyEvent.deleteMany({ where: { deviceId: id, at: { gt: now } } }),
         prisma.keyEvent.create({ data: { deviceId: id, kind: KEY_EVENT.revoked, at: now } }),
       ]);
       // Evicts by device, not by the key read above: a rotation in between changed the key.
       keys.forgetDevice(id);
       return present(await ownedDevice(ownerId, id));
+    },
+
+    /** The device's working keys, newest first. */
+    async workingKeys(device: Device): Promise<ApiKey[]> {
+      if (device.revokedAt) return [];
+      return prisma.apiKey.findMany({ where: { deviceId: device.id, ...workingAt(clock.now()) }, orderBy: { createdAt: "desc" } });
+    },
+
+    /** The device's key history, newest first, refused calls counted per key and hour among it. */
+    async keyEvents(device: Device, first: number | null | undefined, after: string | null | undefined): Promise<Connection<KeyHistoryEntry>> {
+      const size = checkPageSize(first, 50);
+      const position = decodeCursor(after);
+      // Counts still in memory belong in the answer.
+      await refusals.flush();
+      const now = clock.now();
+      const before = (field: "at" | "hour", tieField: "id" | "apiKeyId", tie: number | string | null) =>
+        position && {
+          OR: [{ [field]: { lt: position.at } }, ...(tie === null ? [] : [{ [field]: position.at, [tieField]: { lt: tie } }])],
+        };
+      // Within one instant refusals come before events: "r…" sorts after "e…" in the cursor.
+      const eventTie = position === null ? null : position.id.startsWith("r") ? Number.MAX_SAFE_INTEGER : Number(position.id.slice(1));
+      const refusalTie = position === null ? null : position.id.startsWith("r") ? position.id.slice(1) : null;
+      const [events, refused] = await Promise.all([
+        prisma.keyEvent.findMany({
+          where: { deviceId: device.id, kind: { in: SHOWN_EVENTS }, at: { lte: now }, ...before("at", "id", eventTie) },
+          orderBy: [{ at: "desc" }, { id: "desc" }],
+          take: size + 1,
+        }),
+        prisma.keyRefusal.findMany({
+          where: { deviceId: device.id, ...before("hour", "apiKeyId", refusalTie) },
+          orderBy: [{ hour: "desc" }, { apiKeyId: "desc" }],
+          take: size + 1,
+          include: { apiKey: { select: { keyPrefix: true } } },
+        }),
+      ]);
+      const entries: KeyHistoryEntry[] = [
+        ...events.map((e) => ({ kind: e.kind, at: e.at, keyPrefix: e.keyPrefix, count: 1, sortId: `e${String(e.id).padStart(15, "0")}` })),
+        ...refused.map((r) => ({ kind: REFUSED, at: r.hour, keyPrefix: r.apiKey.keyPrefix, count: r.count, sortId: `r${r.apiKeyId}` })),
+      ].sort((a, b) => b.at.getTime() - a.at.getTime() || (a.sortId < b.sortId ? 1 : a.sortId > b.sortId ? -1 : 0));
+      return toConnection(entries, size, (entry) => ({ at: entry.at, id: entry.sortId }));
     },
 
     async get(ownerId: string, id: string): Promise<Device | null> {

@@ -95,9 +95,10 @@ export function createUsersService(prisma: PrismaClient, jwt: JwtSettings, keys:
       await userWithPassword(userId, password);
       const devices = await prisma.device.findMany({ where: { ownerId: userId }, select: { id: true } });
       const at = clock.now();
-      // The events outlive the devices, so other instances evict the keys too; the cascade
-      // removes devices, readings and batches with the account.
+      // Only a "deleted" event outlives each device, so other instances evict its keys too; the
+      // cascade removes devices, keys, readings and batches with the account.
       await prisma.$transaction([
+        prisma.keyEvent.deleteMany({ where: { deviceId: { in: devices.map((device) => device.id) } } }),
         prisma.keyEvent.createMany({ data: devices.map((device) => ({ deviceId: device.id, kind: KEY_EVENT.deleted, at })) }),
         prisma.user.delete({ where: { id: userId } }),
       ]);
