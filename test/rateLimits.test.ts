@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 import { addDevice, expectData, expectError, gql, HEARTBEAT, PASSWORD, signUpUser } from "./helpers/client.js";
 import { DEFAULT_RATE_LIMITS } from "../src/config.js";
+import { mintApiKey } from "../src/auth/apiKeys.js";
 
 let now = Date.UTC(2026, 0, 1);
 const clock = { now: () => new Date(now) };
@@ -62,5 +63,35 @@ describe("per-address limit on signUp and logIn", () => {
     expect(aliased.headers.get("retry-after")).toBe("1");
     now += 1000;
     expectData(await gql(t.url, LOG_IN, { e: owner.email, p: PASSWORD }));
+  });
+});
+
+describe("repeated refused keys from one address (here 5, then 1/s)", () => {
+  it("slows the address down without holding back keys already known good", async () => {
+    now += 60_000;
+    const owner = await signUpUser(t.url);
+    const warm = await addDevice(t.url, owner.token);
+    const cold = await addDevice(t.url, owner.token);
+    expectData(await gql(t.url, HEARTBEAT, { k: warm.apiKey }));
+    const unknown = mintApiKey().key;
+    for (let i = 0; i < 4; i++) expectError(await gql(t.url, HEARTBEAT, { k: unknown }), "INVALID_API_KEY", 403);
+    // A made-up key with a bad checksum is a refused key too.
+    expectError(await gql(t.url, HEARTBEAT, { k: `${unknown.slice(0, -1)}${unknown.endsWith("A") ? "B" : "A"}` }), "INVALID_API_KEY", 403);
+
+    const slowed = await gql(t.url, HEARTBEAT, { k: unknown });
+    expectError(slowed, "RATE_LIMITED", 429);
+    expect(slowed.headers.get("retry-after")).toBe("1");
+    // Aliases do not buy more attempts.
+    const aliased = await gql(t.url, `mutation($k: String!) { a: heartbeat(apiKey: $k) { deviceId } b: heartbeat(apiKey: $k) { deviceId } }`, { k: unknown });
+    expect(aliased.status).toBe(429);
+    // A key this instance has not verified yet waits too: it would cost a database look-up.
+    expectError(await gql(t.url, HEARTBEAT, { k: cold.apiKey }), "RATE_LIMITED", 429);
+    // A device whose key is already known good is not held back by its neighbour.
+    expectData(await gql(t.url, HEARTBEAT, { k: warm.apiKey }));
+
+    now += 1000;
+    expectData(await gql(t.url, HEARTBEAT, { k: cold.apiKey }));
+    expectError(await gql(t.url, HEARTBEAT, { k: unknown }), "INVALID_API_KEY", 403);
+    expectError(await gql(t.url, HEARTBEAT, { k: unknown }), "RATE_LIMITED", 429);
   });
 });

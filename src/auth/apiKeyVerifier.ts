@@ -71,18 +71,21 @@ export class ApiKeyVerifier {
   ) {}
 
   /**
-   * What the key is worth now. With `cachedOnly`, a key that is not a working cached key is
-   * answered `unchecked` instead of being looked up (the caller is being slowed down).
+   * What the key is worth now. With `cachedOnly` (the caller is being slowed down), any key
+   * but a working cached one is answered `unchecked`, looked at no further.
    */
   check(key: string, cachedOnly = false): KeyCheck | Promise<KeyCheck> {
-    if (!isWellFormedApiKey(key)) return REFUSED;
+    if (!isWellFormedApiKey(key)) return cachedOnly ? UNCHECKED : REFUSED;
     const keyHash = hashApiKey(key);
     const cached = this.cache.get(keyHash);
-    if (cached) {
-      if (this.clock.now().getTime() >= cached.endsAt) return this.refuse(cached);
+    if (cached && this.clock.now().getTime() < cached.endsAt) {
       // Trust a working key only while polls succeed: otherwise another instance's revocation
       // would go unseen, so every call asks the database until polling recovers.
       if (this.lastPollAt === null || Date.now() - this.lastPollAt < this.pollMs + STALE_POLL_SLACK_MS) return { device: cached.device };
+    } else if (cachedOnly) {
+      return UNCHECKED;
+    } else if (cached) {
+      return this.refuse(cached);
     } else if (this.unknown.has(keyHash)) {
       return REFUSED;
     }
