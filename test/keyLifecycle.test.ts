@@ -159,10 +159,15 @@ describe("Device.keyEvents", () => {
     await refused(next);
 
     const all = (await eventsOf(device.id)).edges.map((e: { node: unknown }) => e.node);
-    expect(all).toEqual([
-      { kind: "REVOKED", at: iso(start + HOUR + 2000), keyPrefix: null, count: 1 },
+    // Refusals of one hour come before that instant's events, in no particular order of keys.
+    const refusedThisHour = [
       { kind: "REFUSED", at: iso(start + HOUR), keyPrefix: prefix(next), count: 1 },
       { kind: "REFUSED", at: iso(start + HOUR), keyPrefix: prefix(device.key), count: 3 },
+    ];
+    expect(all.slice(1, 3)).toEqual(expect.arrayContaining(refusedThisHour));
+    expect(all).toEqual([
+      { kind: "REVOKED", at: iso(start + HOUR + 2000), keyPrefix: null, count: 1 },
+      ...all.slice(1, 3),
       { kind: "GRACE_ENDED", at: iso(start + HOUR), keyPrefix: prefix(device.key), count: 1 },
       { kind: "ROTATED", at: iso(start), keyPrefix: prefix(next), count: 1 },
       { kind: "CREATED", at: iso(start), keyPrefix: prefix(device.key), count: 1 },
