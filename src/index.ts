@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     activityFlushMs: config.activityFlushMs,
     rateLimits: config.rateLimits,
     trustProxyHops: config.trustProxyHops,
+    redisUrl: config.redisUrl,
   });
   const url = await server.listen(config.port, config.host);
   logger.info({ url }, "FleetQL ready");

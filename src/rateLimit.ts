@@ -10,12 +10,20 @@ export interface RateLimit {
   burst: number;
 }
 
+/** A rate limit per key: held in this process, or shared between instances (src/shared). */
+export interface Limiter {
+  /** Seconds until the key's next token (0: one is there), without taking it. */
+  peek(key: string): number | Promise<number>;
+  /** Takes one token; returns 0 when allowed, else the seconds to wait before retrying. */
+  take(key: string): number | Promise<number>;
+}
+
 interface Bucket {
   tokens: number;
   updatedAt: number;
 }
 
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(
@@ -79,7 +87,7 @@ export function rateLimited(retryAfterSeconds: number): GraphQLError {
 }
 
 /** Takes a token or throws RATE_LIMITED with Retry-After. */
-export function enforce(limiter: RateLimiter, key: string): void {
-  const wait = limiter.take(key);
+export async function enforce(limiter: Limiter, key: string): Promise<void> {
+  const wait = await limiter.take(key);
   if (wait > 0) throw rateLimited(wait);
 }

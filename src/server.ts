@@ -15,7 +15,8 @@ import { createHttpHandler, GRAPHQL_PATH, sendJson } from "./http/nodeHttpHandle
 import type { Logger } from "./logger.js";
 import { buildSchema } from "./schema/index.js";
 import { armor, maxNodesPlugin, QUERY_LIMITS } from "./queryLimits.js";
-import { createServices, type Clock } from "./services.js";
+import { createServices, systemClock, type Clock } from "./services.js";
+import { connectSharedState } from "./shared/redisState.js";
 
 export interface ServerDeps {
   db: FleetDb;
@@ -28,6 +29,10 @@ export interface ServerDeps {
   rateLimits?: RateLimits;
   trustProxyHops?: number;
   clock?: Clock;
+  /** Shares rate limits and key changes with the other instances; null: this instance alone. */
+  redisUrl?: string | null;
+  /** Namespaces FleetQL's Redis keys and channel (tests give each run its own). */
+  redisPrefix?: string;
 }
 
 export interface FleetServer {
@@ -40,7 +45,11 @@ export interface FleetServer {
 
 export async function createServer(deps: ServerDeps): Promise<FleetServer> {
   const { db, logger } = deps;
+  const shared = deps.redisUrl
+    ? connectSharedState(deps.redisUrl, { prefix: deps.redisPrefix ?? "fleetql:", clock: deps.clock ?? systemClock, logger })
+    : null;
   const services = createServices({
+    shared,
     db,
     jwt: deps.jwt,
     clock: deps.clock,
@@ -93,6 +102,7 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     }),
   );
 
+  await shared?.subscribeKeyChanges((deviceId) => services.apiKeys.forgetDevice(deviceId));
   await services.apiKeys.watch(deps.keyEventPollMs ?? 500, (error) => logger.error({ err: error }, "key event poll failed"));
   services.activity.start();
   services.keyRefusals.start();
@@ -123,6 +133,7 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
         await services.activity.stop();
         logger.debug("device activity written");
         await services.keyRefusals.stop().catch((error: unknown) => logger.error({ err: error }, "refused-key counts not written"));
+        await shared?.close();
         await db.close();
         logger.debug("database closed");
       })();

@@ -3,7 +3,8 @@ import { ApiKeyVerifier } from "./auth/apiKeyVerifier.js";
 import { KeyRefusalCounter } from "./auth/keyRefusals.js";
 import type { JwtSettings } from "./auth/jwt.js";
 import { DEFAULT_RATE_LIMITS, type RateLimits } from "./config.js";
-import { RateLimiter } from "./rateLimit.js";
+import { RateLimiter, type Limiter, type RateLimit } from "./rateLimit.js";
+import type { SharedState } from "./shared/redisState.js";
 import type { FleetDb } from "./db/types.js";
 import { DeviceActivityBuffer } from "./modules/devices/deviceActivity.js";
 import { createDevicesService } from "./modules/devices/devices.service.js";
@@ -22,12 +23,16 @@ export interface ServicesOptions {
   clock?: Clock;
   activityFlushMs: number;
   rateLimits?: RateLimits;
+  /** Shared with the other instances (REDIS_URL); null: this instance alone. */
+  shared?: SharedState | null;
   onBackgroundError: (error: unknown) => void;
 }
 
 export function createServices(options: ServicesOptions) {
   const { db, jwt, clock = systemClock, rateLimits = DEFAULT_RATE_LIMITS } = options;
-  const apiKeys = new ApiKeyVerifier(db.prisma, clock);
+  const shared = options.shared ?? null;
+  const limiter = (name: string, limit: RateLimit): Limiter => (shared ? shared.limiter(name, limit) : new RateLimiter(limit, clock));
+  const apiKeys = new ApiKeyVerifier(db.prisma, clock, shared ? (deviceId) => shared.publishKeyChange(deviceId) : undefined);
   const keyRefusals = new KeyRefusalCounter(db.prisma, clock, options.activityFlushMs, options.onBackgroundError);
   const activity = new DeviceActivityBuffer(db.writeDeviceActivity, options.activityFlushMs, options.onBackgroundError);
   return {
@@ -35,11 +40,11 @@ export function createServices(options: ServicesOptions) {
     keyRefusals,
     activity,
     limits: {
-      device: new RateLimiter(rateLimits.device, clock),
-      auth: new RateLimiter(rateLimits.auth, clock),
+      device: limiter("device", rateLimits.device),
+      auth: limiter("auth", rateLimits.auth),
       // logIn per account as well: many addresses guessing one password are limited together.
-      account: new RateLimiter(rateLimits.auth, clock),
-      refusedKeys: new RateLimiter(rateLimits.refusedKeys, clock),
+      account: limiter("account", rateLimits.auth),
+      refusedKeys: limiter("refused-keys", rateLimits.refusedKeys),
     },
     users: createUsersService(db.prisma, jwt, apiKeys, clock),
     devices: createDevicesService(db.prisma, apiKeys, keyRefusals, activity, clock),

@@ -67,6 +67,8 @@ export class ApiKeyVerifier {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly clock: Clock,
+    /** Tells the other instances at once, where they share a channel (REDIS_URL). */
+    private readonly announce: (deviceId: string) => void = () => {},
     private readonly maxEntries = 100_000,
   ) {}
 
@@ -99,6 +101,12 @@ export class ApiKeyVerifier {
       if (!found) return REFUSED;
       return this.clock.now().getTime() >= found.endsAt ? this.refuse(found) : { device: found.device };
     });
+  }
+
+  /** A device's keys changed here: stop trusting them on this instance and tell the others. */
+  keysChanged(deviceId: string): void {
+    this.forgetDevice(deviceId);
+    this.announce(deviceId);
   }
 
   /** Stops every key of the device from verifying on this instance until it is looked up again. */

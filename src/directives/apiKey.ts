@@ -21,15 +21,15 @@ export function applyApiKeyDirective(schema: GraphQLSchema): GraphQLSchema {
           const key = args.apiKey;
           if (typeof key !== "string" || key.trim() === "") throw apiKeyRequired();
           const { apiKeys, limits, keyRefusals } = context.services;
-          const slowedFor = limits.refusedKeys.peek(context.clientAddress);
+          const slowedFor = await limits.refusedKeys.peek(context.clientAddress);
           const check = await apiKeys.check(key, slowedFor > 0);
           if (!check.device) {
             if ("unchecked" in check) throw rateLimited(slowedFor);
             if (check.ended) keyRefusals.record(check.ended);
-            limits.refusedKeys.take(context.clientAddress);
+            await limits.refusedKeys.take(context.clientAddress);
             throw invalidApiKey();
           }
-          enforce(limits.device, check.device.id);
+          await enforce(limits.device, check.device.id);
           return resolve(source, args, { ...context, device: check.device }, info);
         },
       };

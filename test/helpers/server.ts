@@ -30,6 +30,9 @@ export interface TestServerOptions {
   activityFlushMs?: number;
   production?: boolean;
   rateLimits?: RateLimits;
+  redisUrl?: string;
+  redisPrefix?: string;
+  keyEventPollMs?: number;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -44,6 +47,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     activityFlushMs: options.activityFlushMs ?? 1000,
     clock: options.clock,
     rateLimits: options.rateLimits ?? UNLIMITED,
+    redisUrl: options.redisUrl,
+    redisPrefix: options.redisPrefix,
+    keyEventPollMs: options.keyEventPollMs,
   });
   const url = await server.listen(0, "127.0.0.1");
   return {

@@ -149,7 +149,7 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
         await tx.apiKey.create({ data: key });
         await tx.keyEvent.createMany({ data: [event(key, KEY_EVENT.rotated, now), ...expiryEvents(key)] });
       });
-      keys.forgetDevice(id);
+      keys.keysChanged(id);
       return { device: present(await ownedDevice(ownerId, id)), apiKey: minted.key };
     },
 
@@ -164,7 +164,7 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
         prisma.keyEvent.create({ data: { deviceId: id, kind: KEY_EVENT.revoked, at: now } }),
       ]);
       // Evicts by device, not by the key read above: a rotation in between changed the key.
-      keys.forgetDevice(id);
+      keys.keysChanged(id);
       return present(await ownedDevice(ownerId, id));
     },
 

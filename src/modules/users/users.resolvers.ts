@@ -14,22 +14,22 @@ export const usersResolvers: Resolvers = {
   },
   Mutation: {
     // Each field counts on its own, so aliasing many logIns into one request buys nothing.
-    signUp(_parent, { email, password }, { services, clientAddress }) {
-      enforce(services.limits.auth, clientAddress);
+    async signUp(_parent, { email, password }, { services, clientAddress }) {
+      await enforce(services.limits.auth, clientAddress);
       return services.users.signUp(email, password);
     },
-    logIn(_parent, { email, password }, { services, clientAddress }) {
-      enforce(services.limits.auth, clientAddress);
-      enforce(services.limits.account, normalizeEmail(email));
+    async logIn(_parent, { email, password }, { services, clientAddress }) {
+      await enforce(services.limits.auth, clientAddress);
+      await enforce(services.limits.account, normalizeEmail(email));
       return services.users.logIn(email, password);
     },
     // Both check a password, so both count against the account's attempts.
-    changePassword(_parent, { current, new: next }, { services, userId }) {
-      enforce(services.limits.account, userId!);
+    async changePassword(_parent, { current, new: next }, { services, userId }) {
+      await enforce(services.limits.account, userId!);
       return services.users.changePassword(userId!, current, next);
     },
-    deleteAccount(_parent, { password }, { services, userId }) {
-      enforce(services.limits.account, userId!);
+    async deleteAccount(_parent, { password }, { services, userId }) {
+      await enforce(services.limits.account, userId!);
       return services.users.deleteAccount(userId!, password);
     },
   },

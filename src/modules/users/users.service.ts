@@ -102,7 +102,7 @@ export function createUsersService(prisma: PrismaClient, jwt: JwtSettings, keys:
         prisma.keyEvent.createMany({ data: devices.map((device) => ({ deviceId: device.id, kind: KEY_EVENT.deleted, at })) }),
         prisma.user.delete({ where: { id: userId } }),
       ]);
-      for (const device of devices) keys.forgetDevice(device.id);
+      for (const device of devices) keys.keysChanged(device.id);
       remember(userId, null);
       return true;
     },
