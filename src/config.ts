@@ -5,11 +5,17 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
+  /** Apply pending migrations at start (MIGRATE_ON_START); off, `npm run migrate` does it. */
+  migrateOnStart: boolean;
+  /** PostgreSQL connections per instance. */
+  databasePoolSize: number;
   /** null in development: the entry point then keeps a generated secret in the data directory. */
   jwtSecret: string | null;
   jwtTtlSeconds: number;
   logLevel: LogLevel;
   redisUrl: string | null;
+  /** Namespaces FleetQL's Redis keys and channel, so deployments can share one Redis. */
+  redisPrefix: string;
   /** How long a heartbeat's lastSeenAt/status may wait in memory before it is written. */
   activityFlushMs: number;
   rateLimits: RateLimits;
@@ -33,6 +39,7 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
 };
 
 import type { RateLimit } from "./rateLimit.js";
+import { parsePostgresUrl } from "./db/postgresUrl.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -81,8 +88,31 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const host = value("HOST") ?? "127.0.0.1";
 
   const databaseUrl = value("DATABASE_URL") ?? DEFAULT_DATABASE_URL;
-  if (!/^(file:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl)) {
+  if (/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    try {
+      parsePostgresUrl(databaseUrl);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  } else if (!/^file:.+/.test(databaseUrl)) {
     problems.push('DATABASE_URL must start with "file:" (SQLite) or "postgresql://" (PostgreSQL)');
+  }
+
+  let migrateOnStart = true;
+  const migrateRaw = value("MIGRATE_ON_START")?.toLowerCase();
+  if (migrateRaw !== undefined) {
+    if (["true", "1", "yes"].includes(migrateRaw)) migrateOnStart = true;
+    else if (["false", "0", "no"].includes(migrateRaw)) migrateOnStart = false;
+    else problems.push(`MIGRATE_ON_START must be true or false (got "${migrateRaw}")`);
+  }
+
+  let databasePoolSize = 10;
+  const poolRaw = value("DATABASE_POOL_SIZE");
+  if (poolRaw !== undefined) {
+    databasePoolSize = Number(poolRaw);
+    if (!/^\d+$/.test(poolRaw) || databasePoolSize < 1 || databasePoolSize > 1000) {
+      problems.push(`DATABASE_POOL_SIZE must be an integer from 1 to 1000 (got "${poolRaw}")`);
+    }
   }
 
   const jwtSecret = value("JWT_SECRET") ?? null;
@@ -109,6 +139,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (redisUrl !== null && !/^rediss?:\/\/.+/.test(redisUrl)) {
     problems.push('REDIS_URL must start with "redis://" or "rediss://"');
   }
+
+  const redisPrefix = value("REDIS_PREFIX") ?? "fleetql:";
+  if (!/^[\w:.-]{1,64}$/.test(redisPrefix)) problems.push(`REDIS_PREFIX must be 1 to 64 letters, digits or _ : . - (got "${redisPrefix}")`);
 
   const positive = (name: string, fallback: number): number => {
     const raw = value(name);
@@ -144,10 +177,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port,
     host,
     databaseUrl,
+    migrateOnStart,
+    databasePoolSize,
     jwtSecret,
     jwtTtlSeconds,
     logLevel: logLevel ?? "info",
     redisUrl,
+    redisPrefix,
     activityFlushMs: 1000,
     rateLimits,
     trustProxyHops,

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(dataDirectory(config.databaseUrl));
-  const db = await createDb(config.databaseUrl, { migrate: true });
+  const db = await createDb(config.databaseUrl, { migrate: config.migrateOnStart, poolSize: config.databasePoolSize });
   const server = await createServer({
     db,
     jwt: { secret: jwtSecret, ttlSeconds: config.jwtTtlSeconds },
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     rateLimits: config.rateLimits,
     trustProxyHops: config.trustProxyHops,
     redisUrl: config.redisUrl,
+    redisPrefix: config.redisPrefix,
   });
   const url = await server.listen(config.port, config.host);
   logger.info({ url }, "FleetQL ready");

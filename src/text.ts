@@ -6,15 +6,17 @@
  * zero-width joiner that emoji sequences need.
  */
 export const CONTROL_CHARACTER = /[\p{Cc}\p{Zl}\p{Zp}]|(?!\u200D)\p{Cf}/u;
-const LONE_SURROGATE = /\p{Cs}/u;
+// Unpaired UTF-16 surrogates (JSON allows "\ud800"; no database stores them faithfully) and
+// NUL, which PostgreSQL's text type cannot hold at all.
+const UNSTORABLE = /[\p{Cs}\u0000]/u;
 
-/** True when any string inside the value holds an unpaired UTF-16 surrogate. */
-export function hasLoneSurrogate(value: unknown): boolean {
+/** True when any string inside the value holds a character no database here can store. */
+export function hasUnstorableText(value: unknown): boolean {
   const stack = [value];
   while (stack.length > 0) {
     const item = stack.pop();
     if (typeof item === "string") {
-      if (LONE_SURROGATE.test(item)) return true;
+      if (UNSTORABLE.test(item)) return true;
     } else if (item !== null && typeof item === "object" && !(item instanceof Date)) {
       for (const child of Object.values(item)) stack.push(child);
     }

@@ -93,8 +93,8 @@ describe("heartbeat", () => {
   it("writes coalesced activity to the database on flush", async () => {
     const data = expectData(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { flushed: true } }));
     await t.server.services.activity.flush();
-    const stored = readDeviceRow(t.databaseUrl, device.id);
-    expect(stored.lastSeenAt).toBe(data.heartbeat.serverTime.replace("Z", "+00:00"));
+    const stored = await readDeviceRow(t.databaseUrl, device.id);
+    expect(stored.lastSeenAt).toBe(data.heartbeat.serverTime);
     expect(JSON.parse(stored.status!)).toEqual({ flushed: true });
   });
 });

@@ -117,11 +117,8 @@ describe("errors never leak internals", () => {
     // A stored status that is not JSON cannot come from the API; it stands for any bug.
     const owner = await signUpUser(t.url);
     const device = await addDevice(t.url, owner.token);
-    const { default: Database } = await import("better-sqlite3");
-    const { sqliteFilePath } = await import("../src/db/sqlite.js");
-    const raw = new Database(sqliteFilePath(t.databaseUrl));
-    raw.prepare(`UPDATE "Device" SET "status" = '{broken' WHERE "id" = ?`).run(device.id);
-    raw.close();
+    const { query } = await import("./helpers/db.js");
+    await query(t.databaseUrl, `UPDATE "Device" SET "status" = '{broken' WHERE "id" = $1`, [device.id]);
     const response = await gql(t.url, `query($id: ID!) { device(id: $id) { status } }`, { id: device.id }, { token: owner.token });
     expect(response.body.errors![0]).toMatchObject({ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } });
     // A device reading only the status must not mistake a failure for success.

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./helpers/server.js";
+import { createTestDatabase, TEST_PROVIDER } from "./helpers/db.js";
 import { addDevice, expectData, expectError, gql, HEARTBEAT, signUpUser, type TestUser } from "./helpers/client.js";
 import { loadMigrations } from "../src/db/migrations.js";
 import { mintApiKey } from "../src/auth/apiKeys.js";
@@ -195,16 +196,16 @@ describe("Device.keyEvents", () => {
   });
 
   it("keeps refused calls counted just before a graceful shutdown", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-keys-"));
+    const database = await createTestDatabase();
     try {
-      const first = await startTestServer({ dir, clock, activityFlushMs: 60_000 });
+      const first = await startTestServer({ database, clock, activityFlushMs: 60_000 });
       const person = await signUpUser(first.url);
       const device = await addDevice(first.url, person.token);
       const rotated = expectData(await gql(first.url, ROTATE, { id: device.id }, { token: person.token }));
       expect(rotated.rotateDeviceKey.apiKey).toBeTruthy();
       for (let i = 0; i < 5; i++) expectError(await gql(first.url, HEARTBEAT, { k: device.apiKey }), "INVALID_API_KEY", 403);
       await first.stop();
-      const second = await startTestServer({ dir, clock });
+      const second = await startTestServer({ database, clock });
       try {
         const answer = expectData(await gql(second.url, EVENTS, { id: device.id }, { token: person.token }));
         const refusedCounts = answer.device.keyEvents.edges.filter((e: { node: { kind: string } }) => e.node.kind === "REFUSED");
@@ -213,12 +214,13 @@ describe("Device.keyEvents", () => {
         await second.stop();
       }
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      await database.drop();
     }
   });
 });
 
-describe("upgrading a database from before key lifecycles", () => {
+// The only databases from before key lifecycles are SQLite ones: PostgreSQL came after.
+describe.skipIf(TEST_PROVIDER !== "sqlite")("upgrading a database from before key lifecycles", () => {
   it("keeps every device's key working", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-upgrade-"));
     try {
@@ -238,7 +240,8 @@ describe("upgrading a database from before key lifecycles", () => {
         .run(minted.keyHash, minted.keyPrefix, created);
       raw.close();
 
-      const upgraded = await startTestServer({ dir, clock });
+      const database = { provider: "sqlite" as const, url: `file:${path.join(dir, "fleetql.db")}`, dir, drop: async () => {} };
+      const upgraded = await startTestServer({ database, clock });
       try {
         const beat = expectData(await gql(upgraded.url, HEARTBEAT, { k: minted.key }));
         expect(beat.heartbeat.deviceId).toBe("d1");

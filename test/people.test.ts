@@ -161,7 +161,7 @@ describe("deleteAccount", () => {
     expectError(await gql(t.url, ME, {}, { token: user.token }), "UNAUTHENTICATED", 401);
     expectError(await gql(t.url, LOG_IN, { e: user.email, p: PASSWORD }), "UNAUTHENTICATED", 401);
     const { countReadings } = await import("./helpers/db.js");
-    expect(countReadings(t.databaseUrl, device.id)).toBe(0);
+    expect(await countReadings(t.databaseUrl, device.id)).toBe(0);
     // The address is free again.
     expectData(await gql(t.url, SIGN_UP, { e: user.email, p: PASSWORD }));
   });

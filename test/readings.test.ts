@@ -45,7 +45,7 @@ describe("reportReadings", () => {
     expectError(await gql(t.url, REPORT, { k: device.apiKey, r: [] }), "BAD_USER_INPUT", 400);
     expectError(await gql(t.url, REPORT, { k: device.apiKey, r: batch(1001) }), "BAD_USER_INPUT", 400);
     expect(expectData(await gql(t.url, REPORT, { k: device.apiKey, r: batch(1000) })).reportReadings.accepted).toBe(1000);
-    expect(countReadings(t.databaseUrl, device.id)).toBe(1000);
+    expect(await countReadings(t.databaseUrl, device.id)).toBe(1000);
   });
 
   it.each([
@@ -60,7 +60,7 @@ describe("reportReadings", () => {
     const device = await addDevice(t.url, owner.token);
     const readings = [{ metric: "ok", value: 1 }, bad, { metric: "ok", value: 2 }];
     expectError(await gql(t.url, REPORT, { k: device.apiKey, r: readings }), "BAD_USER_INPUT", 400);
-    expect(countReadings(t.databaseUrl, device.id)).toBe(0);
+    expect(await countReadings(t.databaseUrl, device.id)).toBe(0);
   });
 
   it("refuses non-finite values, whether as a variable or a literal", async () => {
@@ -72,7 +72,7 @@ describe("reportReadings", () => {
     expect(((await response.json()) as any).errors[0].extensions.code).toBe("BAD_USER_INPUT");
     const literal = await gql(t.url, `mutation($k: String!) { reportReadings(apiKey: $k, readings: [{ metric: "m", value: 1e999 }]) { accepted } }`, { k: device.apiKey });
     expectError(literal, "BAD_USER_INPUT", 400);
-    expect(countReadings(t.databaseUrl, device.id)).toBe(0);
+    expect(await countReadings(t.databaseUrl, device.id)).toBe(0);
   });
 
   it("accepts a time up to 5 minutes ahead of the server", async () => {
@@ -87,7 +87,7 @@ describe("reportReadings", () => {
     const again = expectData(await gql(t.url, REPORT, { k: device.apiKey, r: readings, b: "batch-1" }));
     expect(first.reportReadings).toEqual({ accepted: 2, duplicate: false });
     expect(again.reportReadings).toEqual({ accepted: 2, duplicate: true });
-    expect(countReadings(t.databaseUrl, device.id)).toBe(2);
+    expect(await countReadings(t.databaseUrl, device.id)).toBe(2);
     // batchIds belong to their device: another device's batch-1 is its own.
     const other = await addDevice(t.url, owner.token);
     expect(expectData(await gql(t.url, REPORT, { k: other.apiKey, r: readings, b: "batch-1" })).reportReadings.duplicate).toBe(false);
@@ -98,7 +98,7 @@ describe("reportReadings", () => {
     const readings = Array.from({ length: 50 }, (_, i) => ({ metric: "m", value: i }));
     const results = await Promise.all(Array.from({ length: 5 }, () => gql(t.url, REPORT, { k: device.apiKey, r: readings, b: "same" })));
     expect(results.filter((r) => r.body.data?.reportReadings.duplicate === false)).toHaveLength(1);
-    expect(countReadings(t.databaseUrl, device.id)).toBe(50);
+    expect(await countReadings(t.databaseUrl, device.id)).toBe(50);
   });
 
   it("refuses an empty or oversized batchId with BAD_USER_INPUT", async () => {

@@ -1,14 +1,12 @@
 // With REDIS_URL, two FleetQL instances count rate limits together and hear of key changes
 // at once; without a reachable Redis they carry on alone. Redis runs at 127.0.0.1:6379 on the
 // development and CI machines; each run namespaces its keys so runs never collide.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import net from "node:net";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { startTestServer, type TestServer } from "./helpers/server.js";
+import { createTestDatabase, type TestDatabase } from "./helpers/db.js";
 import { addDevice, expectData, expectError, gql, HEARTBEAT, PASSWORD, signUpUser } from "./helpers/client.js";
 import type { RateLimits } from "../src/config.js";
 
@@ -39,7 +37,7 @@ const LIMITS: RateLimits = {
 const LOG_IN = `mutation($e: EmailAddress!, $p: String!) { logIn(email: $e, password: $p) { token } }`;
 
 describe.skipIf(!available)("two instances sharing Redis", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-redis-"));
+  let database: TestDatabase;
   const prefix = `fleetql-test:${randomUUID()}:`;
   let now = Date.UTC(2026, 0, 1);
   const clock = { now: () => new Date(now) };
@@ -47,14 +45,15 @@ describe.skipIf(!available)("two instances sharing Redis", () => {
   let b: TestServer;
   beforeAll(async () => {
     // A poll once a minute: anything seen within a second came through Redis.
-    const options = { dir, clock, rateLimits: LIMITS, redisUrl: REDIS_URL, redisPrefix: prefix, keyEventPollMs: 60_000 };
+    database = await createTestDatabase();
+    const options = { database, clock, rateLimits: LIMITS, redisUrl: REDIS_URL, redisPrefix: prefix, keyEventPollMs: 60_000 };
     a = await startTestServer(options);
     b = await startTestServer(options);
   });
   afterAll(async () => {
     await a?.stop();
     await b?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await database?.drop();
     const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);

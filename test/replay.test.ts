@@ -81,7 +81,7 @@ describe("npm run replay", () => {
     const device = devices.devices.edges[0].node;
     expect(device.name).toBe("weather-station");
     expect(device.readings.edges[0].node).toEqual({ value: 50 + (1199 % 30), recordedAt: "2020-02-19T23:00:00.000Z" });
-    expect(countReadings(t.databaseUrl, device.id)).toBe(2399);
+    expect(await countReadings(t.databaseUrl, device.id)).toBe(2399);
 
     // The same owner again: logs in, and says clearly why it cannot reuse the device name.
     const again = await runReplay(["--url", t.url, "--file", file, "--email", email, "--password", PASSWORD]);
@@ -97,7 +97,7 @@ describe("npm run replay", () => {
     expect(first.stdout).toMatch(/accepted 599 readings\n$/);
     const second = await runReplay(["--url", t.url, "--file", file, "--api-key", device.apiKey]);
     expect(second.stdout).toMatch(/2 of 2 batches were already stored/);
-    expect(countReadings(t.databaseUrl, device.id)).toBe(599);
+    expect(await countReadings(t.databaseUrl, device.id)).toBe(599);
   });
 
   it("explains bad usage and a refused key, and exits 1", async () => {
@@ -149,7 +149,7 @@ describe("resending", () => {
       const result = await replay({ url: proxy.url, apiKey: device.apiKey, readings: series(1200), sourceId: "drop-test", log: (l) => logs.push(l) });
       expect(result).toEqual({ accepted: 1200, batches: 3, duplicates: 1, retries: 1 });
       expect(logs[0]).toMatch(/batch 0: network error.*same batchId/);
-      expect(countReadings(t.databaseUrl, device.id)).toBe(1200);
+      expect(await countReadings(t.databaseUrl, device.id)).toBe(1200);
     } finally {
       proxy.close();
     }
@@ -167,7 +167,7 @@ describe("resending", () => {
       const result = await replay({ url: proxy.url, apiKey: device.apiKey, readings: series(10), sourceId: "timeout-test", timeoutMs: 500, log: (l) => logs.push(l) });
       expect(result).toEqual({ accepted: 10, batches: 1, duplicates: 1, retries: 1 });
       expect(logs[0]).toMatch(/batch 0: network error.*(timeout|aborted)/i);
-      expect(countReadings(t.databaseUrl, device.id)).toBe(10);
+      expect(await countReadings(t.databaseUrl, device.id)).toBe(10);
     } finally {
       proxy.close();
     }

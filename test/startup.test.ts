@@ -26,8 +26,8 @@ describe("starting FleetQL with no configuration", () => {
     expect(await first.stop()).toBe(0);
 
     // The coalesced heartbeat reached the database on the way down.
-    const stored = readDeviceRow(`file:${path.join(cwd, "data", "fleetql.db")}`, device.id);
-    expect(stored.lastSeenAt).toBe(beat.heartbeat.serverTime.replace("Z", "+00:00"));
+    const stored = await readDeviceRow(`file:${path.join(cwd, "data", "fleetql.db")}`, device.id);
+    expect(stored.lastSeenAt).toBe(beat.heartbeat.serverTime);
 
     const second = await startServerProcess(cwd);
     try {

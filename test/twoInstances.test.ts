@@ -1,24 +1,33 @@
-// Two FleetQL servers on one database behave as one service: a key rotated or revoked
-// through one is refused by the other within a second.
+// Two FleetQL processes on one database behave as one service: a key rotated or revoked
+// through one is refused by the other within a second, a device may report through either,
+// and concurrent requests through both meet the same constraints. They start together, so
+// they also race to migrate the new database.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./helpers/server.js";
-import { addDevice, expectData, gql, HEARTBEAT, PASSWORD, signUpUser } from "./helpers/client.js";
-import { readDeviceRow } from "./helpers/db.js";
+import { startTestServer } from "./helpers/server.js";
+import { addDevice, expectData, expectError, gql, HEARTBEAT, PASSWORD, REPORT, signUpUser } from "./helpers/client.js";
+import { countReadings, createTestDatabase, readDeviceRow, type TestDatabase } from "./helpers/db.js";
+import { startServerProcess, type RunningServer } from "./helpers/process.js";
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-two-"));
-let a: TestServer;
-let b: TestServer;
+const UNLIMITED = { AUTH_RATE_PER_MINUTE: "1000000", DEVICE_RATE_PER_SECOND: "1000000", DEVICE_RATE_BURST: "1000000", REFUSED_KEY_RATE_PER_MINUTE: "1000000" };
+const JWT_SECRET = "two-instances-test-secret-0123456789abcdef";
+
+let database: TestDatabase;
+let cwd: string;
+let a: RunningServer;
+let b: RunningServer;
 beforeAll(async () => {
-  a = await startTestServer({ dir });
-  b = await startTestServer({ dir });
-});
+  database = await createTestDatabase();
+  cwd = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-two-"));
+  const env = { DATABASE_URL: database.url, JWT_SECRET, ...UNLIMITED };
+  [a, b] = await Promise.all([startServerProcess(cwd, env), startServerProcess(cwd, env)]);
+}, 60_000);
 afterAll(async () => {
-  await a.stop();
-  await b.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await Promise.all([a?.stop(), b?.stop()]);
+  await database?.drop();
+  fs.rmSync(cwd, { recursive: true, force: true });
 });
 
 // The contract is one second (a 500 ms poll); the tests allow half a second more for scheduling.
@@ -34,7 +43,7 @@ async function refusedWithin(url: string, key: string, ms: number): Promise<numb
   throw new Error(`key still accepted after ${ms} ms`);
 }
 
-describe("two instances", () => {
+describe("two server processes on one database", () => {
   it("refuses on one a key revoked through the other within a second", async () => {
     const owner = await signUpUser(a.url);
     const device = await addDevice(a.url, owner.token);
@@ -74,16 +83,58 @@ describe("two instances", () => {
     expect(await refusedWithin(b.url, device.apiKey, PROPAGATION_LIMIT_MS)).toBeLessThan(PROPAGATION_LIMIT_MS);
   });
 
-  it("never lets an older heartbeat written late overwrite a newer one", async () => {
+  it("takes a device's reports through either, and knows a batch resent to the other", async () => {
+    const owner = await signUpUser(a.url);
+    const device = await addDevice(b.url, owner.token);
+    const readings = [{ metric: "t", value: 1 }, { metric: "t", value: 2 }];
+    expect(expectData(await gql(a.url, REPORT, { k: device.apiKey, r: readings, b: "one" })).reportReadings).toEqual({ accepted: 2, duplicate: false });
+    expect(expectData(await gql(b.url, REPORT, { k: device.apiKey, r: readings.slice(1), b: "two" })).reportReadings).toEqual({ accepted: 1, duplicate: false });
+    expect(expectData(await gql(b.url, REPORT, { k: device.apiKey, r: readings, b: "one" })).reportReadings).toEqual({ accepted: 2, duplicate: true });
+    expect(await countReadings(database.url, device.id)).toBe(3);
+    const read = `query($id: ID!) { device(id: $id) { readings { edges { node { value } } } } }`;
+    for (const server of [a, b]) {
+      expect(expectData(await gql(server.url, read, { id: device.id }, { token: owner.token })).device.readings.edges).toHaveLength(3);
+    }
+  });
+
+  it("lets exactly one of ten concurrent adds of one name through both succeed", async () => {
+    const owner = await signUpUser(a.url);
+    const add = `mutation($n: String!) { addDevice(name: $n) { device { id } } }`;
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => gql((i % 2 ? a : b).url, add, { n: "kitchen" }, { token: owner.token })));
+    expect(answers.filter((r) => r.status === 200 && !r.body.errors)).toHaveLength(1);
+    const refused = answers.filter((r) => r.body.errors);
+    expect(refused).toHaveLength(9);
+    for (const r of refused) expectError(r, "DEVICE_NAME_TAKEN", 400);
+  });
+
+  it("refuses a key revoked through one, on the other, with a cold cache", async () => {
     const owner = await signUpUser(a.url);
     const device = await addDevice(a.url, owner.token);
-    const older = expectData(await gql(a.url, HEARTBEAT, { k: device.apiKey, s: "older" }));
-    const newer = expectData(await gql(b.url, HEARTBEAT, { k: device.apiKey, s: "newer" }));
-    await b.server.services.activity.flush();
-    await a.server.services.activity.flush();
-    const stored = readDeviceRow(a.databaseUrl, device.id);
-    expect(stored.lastSeenAt).toBe(newer.heartbeat.serverTime.replace("Z", "+00:00"));
-    expect(stored.status).toBe('"newer"');
-    expect(older.heartbeat.serverTime <= newer.heartbeat.serverTime).toBe(true);
+    expectData(await gql(a.url, `mutation($id: ID!) { revokeDevice(id: $id) { id } }`, { id: device.id }, { token: owner.token }));
+    expectError(await gql(b.url, HEARTBEAT, { k: device.apiKey }), "INVALID_API_KEY", 403);
+  });
+});
+
+describe("two instances writing heartbeats late", () => {
+  it("never lets an older heartbeat written late overwrite a newer one", async () => {
+    const shared = await createTestDatabase();
+    const first = await startTestServer({ database: shared });
+    const second = await startTestServer({ database: shared });
+    try {
+      const owner = await signUpUser(first.url);
+      const device = await addDevice(first.url, owner.token);
+      const older = expectData(await gql(first.url, HEARTBEAT, { k: device.apiKey, s: "older" }));
+      const newer = expectData(await gql(second.url, HEARTBEAT, { k: device.apiKey, s: "newer" }));
+      await second.server.services.activity.flush();
+      await first.server.services.activity.flush();
+      const stored = await readDeviceRow(shared.url, device.id);
+      expect(stored.lastSeenAt).toBe(newer.heartbeat.serverTime);
+      expect(stored.status).toBe('"newer"');
+      expect(older.heartbeat.serverTime <= newer.heartbeat.serverTime).toBe(true);
+    } finally {
+      await first.stop();
+      await second.stop();
+      await shared.drop();
+    }
   });
 });

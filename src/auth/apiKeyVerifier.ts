@@ -47,6 +47,8 @@ interface CachedKey {
 }
 
 const STALE_POLL_SLACK_MS = 1000;
+/** How long a transaction may hold a key event uncommitted and still be seen. */
+export const EVENT_LOOKBACK_MS = 10_000;
 const REFUSED = { device: null, ended: null } as const;
 const UNCHECKED = { device: null, unchecked: true } as const;
 
@@ -58,7 +60,10 @@ export class ApiKeyVerifier {
   private readonly unknown = new Set<string>();
   private readonly inFlight = new Map<string, Promise<CachedKey | null>>();
   private generation = 0;
-  private lastEventId: number | null = null;
+  /** Key events up to this id are handled; null while not watching. */
+  private horizonId: number | null = null;
+  /** Ids above the horizon already handled, with when they were first seen. */
+  private readonly recentEvents = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
   /** When the last poll succeeded; null while not watching (a single instance needs no poll). */
   private lastPollAt: number | null = null;
@@ -120,7 +125,7 @@ export class ApiKeyVerifier {
   /** Follows key changes made by other instances; resolves once the starting point is known. */
   async watch(pollMs: number, onError: (error: unknown) => void): Promise<void> {
     const last = await this.prisma.keyEvent.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
-    this.lastEventId = last?.id ?? 0;
+    this.horizonId = last?.id ?? 0;
     this.pollMs = pollMs;
     this.lastPollAt = Date.now();
     this.timer = setInterval(() => void this.poll().catch(onError), pollMs);
@@ -132,18 +137,33 @@ export class ApiKeyVerifier {
     this.timer = null;
   }
 
-  /** Evicts the devices whose keys changed since the last poll. */
+  /**
+   * Evicts the devices whose keys changed since the last poll. An event's id is handed out
+   * when its transaction inserts it, not when it commits, so on PostgreSQL a higher id can
+   * become visible before a lower one: each poll looks again at every id above the highest
+   * one seen EVENT_LOOKBACK_MS ago, skipping those it has already handled.
+   */
   async poll(): Promise<void> {
-    if (this.lastEventId === null) return;
+    if (this.horizonId === null) return;
     const events = await this.prisma.keyEvent.findMany({
-      where: { id: { gt: this.lastEventId } },
+      where: { id: { gt: this.horizonId } },
       orderBy: { id: "asc" },
       select: { id: true, deviceId: true, kind: true },
       take: 10_000,
     });
-    // Expiries and grace periods are already in the cached end times.
-    for (const event of events) if (EVICTING_EVENTS.has(event.kind)) this.forgetDevice(event.deviceId);
-    if (events.length > 0) this.lastEventId = events.at(-1)!.id;
+    const now = Date.now();
+    for (const event of events) {
+      if (this.recentEvents.has(event.id)) continue;
+      this.recentEvents.set(event.id, now);
+      // Expiries and grace periods are already in the cached end times.
+      if (EVICTING_EVENTS.has(event.kind)) this.forgetDevice(event.deviceId);
+    }
+    let horizon = this.horizonId;
+    for (const [id, seenAt] of this.recentEvents) if (now - seenAt >= EVENT_LOOKBACK_MS && id > horizon) horizon = id;
+    // A full page moves the horizon on at once: the next poll reads the page after it.
+    if (events.length === 10_000) horizon = Math.max(horizon, events.at(-1)!.id);
+    for (const id of this.recentEvents.keys()) if (id <= horizon) this.recentEvents.delete(id);
+    this.horizonId = horizon;
     this.lastPollAt = Date.now();
   }
 

@@ -6,10 +6,20 @@ export type { FleetDb } from "./types.js";
 export interface CreateDbOptions {
   /** Apply pending migrations before use (the default for `npm start`). */
   migrate?: boolean;
+  /** PostgreSQL only: connections in the pool. */
+  poolSize?: number;
 }
+
+export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
 /** Opens the database the URL names: `file:` for SQLite, `postgresql://` for PostgreSQL. */
 export async function createDb(url: string, options: CreateDbOptions = {}): Promise<FleetDb> {
-  if (url.startsWith("file:")) return openSqlite(url, { migrate: options.migrate ?? true });
-  throw new Error(`unsupported DATABASE_URL: ${url.split(":")[0]}: (PostgreSQL support is not in this version)`);
+  const migrate = options.migrate ?? true;
+  if (url.startsWith("file:")) return openSqlite(url, { migrate });
+  if (isPostgresUrl(url)) {
+    // Loaded only when asked for: a SQLite deployment never loads pg or its Prisma client.
+    const { openPostgres } = await import("./postgresql.js");
+    return openPostgres(url, { migrate, poolSize: options.poolSize });
+  }
+  throw new Error(`unsupported DATABASE_URL scheme: ${url.split(":")[0]}:`);
 }

@@ -4,7 +4,7 @@ import { createDb } from "./index.js";
 
 try {
   const config = loadConfig(process.env);
-  const db = await createDb(config.databaseUrl, { migrate: true });
+  const db = await createDb(config.databaseUrl, { migrate: true, poolSize: 1 });
   const ready = await db.isReady();
   await db.close();
   console.log(ready ? "database is at the current schema" : "database is not at the current schema");

@@ -46,7 +46,7 @@ const SQLITE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations"
     "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
 )`;
 
-interface AppliedRow {
+export interface AppliedMigration {
   migration_name: string;
   checksum: string;
   finished_at: unknown;
@@ -54,8 +54,8 @@ interface AppliedRow {
 }
 
 /** Compares the database's record with the committed migrations; returns those still to apply. */
-export function pendingMigrations(migrations: Migration[], applied: AppliedRow[]): Migration[] {
-  const done = new Map<string, AppliedRow>();
+export function pendingMigrations(migrations: Migration[], applied: AppliedMigration[]): Migration[] {
+  const done = new Map<string, AppliedMigration>();
   for (const row of applied) {
     if (row.rolled_back_at !== null) continue;
     if (row.finished_at === null) {
@@ -77,7 +77,7 @@ export function migrateSqlite(db: Database.Database): string[] {
   // IMMEDIATE takes the write lock first, so two processes cannot apply the same migration.
   return db
     .transaction(() => {
-      const applied = db.prepare(`SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"`).all() as AppliedRow[];
+      const applied = db.prepare(`SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"`).all() as AppliedMigration[];
       const pending = pendingMigrations(loadMigrations("sqlite"), applied);
       const record = db.prepare(
         `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
@@ -96,7 +96,7 @@ export function migrateSqlite(db: Database.Database): string[] {
 /** True when every committed migration has been applied. */
 export function sqliteIsMigrated(db: Database.Database): boolean {
   try {
-    const applied = db.prepare(`SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"`).all() as AppliedRow[];
+    const applied = db.prepare(`SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"`).all() as AppliedMigration[];
     return pendingMigrations(loadMigrations("sqlite"), applied).length === 0;
   } catch {
     return false;

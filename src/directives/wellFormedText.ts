@@ -1,9 +1,9 @@
-// Refuses arguments carrying unpaired UTF-16 surrogates (JSON allows "\ud800"; no database
-// stores it faithfully, and Prisma fails on it) before any resolver sees them.
+// Refuses arguments carrying text no database here can store (unpaired UTF-16 surrogates, NUL)
+// before any resolver sees them, so that a database never gets to fail on it.
 import { defaultFieldResolver, type GraphQLSchema } from "graphql";
 import { MapperKind, mapSchema } from "@graphql-tools/utils";
 import { badUserInput } from "../errors.js";
-import { hasLoneSurrogate } from "../text.js";
+import { hasUnstorableText } from "../text.js";
 
 export function applyWellFormedText(schema: GraphQLSchema): GraphQLSchema {
   return mapSchema(schema, {
@@ -13,7 +13,7 @@ export function applyWellFormedText(schema: GraphQLSchema): GraphQLSchema {
       return {
         ...field,
         resolve(source, args, context, info) {
-          if (hasLoneSurrogate(args)) throw badUserInput("Text arguments must be well-formed Unicode (no unpaired surrogates).");
+          if (hasUnstorableText(args)) throw badUserInput("Text arguments must be well-formed Unicode, without unpaired surrogates or NUL characters.");
           return resolve(source, args, context, info);
         },
       };

@@ -1,13 +1,11 @@
-// Every test file gets its own FleetQL server on port 0 with its own SQLite database.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
+// Every test file gets its own FleetQL server on port 0 with its own database (see db.ts).
 import { createDb } from "../../src/db/index.js";
 import { createLogger } from "../../src/logger.js";
 import { createServer, type FleetServer } from "../../src/server.js";
 import type { JwtSettings } from "../../src/auth/jwt.js";
 import type { Clock } from "../../src/services.js";
 import type { RateLimits } from "../../src/config.js";
+import { createTestDatabase, type TestDatabase } from "./db.js";
 
 // Test files sign up many owners from one address; rateLimits.test.ts tests the real limits.
 const NO_LIMIT = { perSecond: 1e6, burst: 1e6 };
@@ -18,14 +16,15 @@ export const TEST_JWT: JwtSettings = { secret: "fleetql-test-secret-that-is-long
 export interface TestServer {
   url: string;
   origin: string;
-  dir: string;
+  database: TestDatabase;
   databaseUrl: string;
   server: FleetServer;
   stop(): Promise<void>;
 }
 
 export interface TestServerOptions {
-  dir?: string;
+  /** A database shared with other servers, which the caller drops; by default one of its own. */
+  database?: TestDatabase;
   clock?: Clock;
   activityFlushMs?: number;
   production?: boolean;
@@ -36,14 +35,13 @@ export interface TestServerOptions {
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-test-"));
-  const databaseUrl = `file:${path.join(dir, "fleetql.db")}`;
-  const db = await createDb(databaseUrl, { migrate: true });
+  const database = options.database ?? (await createTestDatabase());
+  const db = await createDb(database.url, { migrate: true, poolSize: 4 });
   const server = await createServer({
     db,
     jwt: TEST_JWT,
     production: options.production ?? false,
-    logger: createLogger("silent"),
+    logger: createLogger(process.env.FLEETQL_TEST_LOG === "1" ? "debug" : "silent"),
     activityFlushMs: options.activityFlushMs ?? 1000,
     clock: options.clock,
     rateLimits: options.rateLimits ?? UNLIMITED,
@@ -55,12 +53,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return {
     url,
     origin: new URL(url).origin,
-    dir,
-    databaseUrl,
+    database,
+    databaseUrl: database.url,
     server,
     async stop() {
       await server.stop();
-      if (!options.dir) fs.rmSync(dir, { recursive: true, force: true });
+      if (!options.database) await database.drop();
     },
   };
 }

@@ -22,7 +22,19 @@ describe("loadConfig", () => {
       jwtTtlSeconds: 3600,
       logLevel: "info",
       redisUrl: null,
+      migrateOnStart: true,
+      databasePoolSize: 10,
     });
+  });
+
+  it("takes a PostgreSQL URL with a schema, and refuses a schema that is not a plain identifier", () => {
+    expect(loadConfig({ DATABASE_URL: "postgresql://fleet@db:5432/fleet?schema=fleet_1", MIGRATE_ON_START: "false", DATABASE_POOL_SIZE: "25" })).toMatchObject({
+      databaseUrl: "postgresql://fleet@db:5432/fleet?schema=fleet_1",
+      migrateOnStart: false,
+      databasePoolSize: 25,
+    });
+    const found = problems({ DATABASE_URL: 'postgresql://db/fleet?schema=x";drop', MIGRATE_ON_START: "sometimes", DATABASE_POOL_SIZE: "0" });
+    expect(found.join("\n")).toMatch(/schema[\s\S]*MIGRATE_ON_START[\s\S]*DATABASE_POOL_SIZE/);
   });
 
   it("reads every variable", () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ApiKey, Device, PrismaClient } from "../../generated/prisma/client.js";
+import type { ApiKey, Device, Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import { mintApiKey, type MintedKey } from "../../auth/apiKeys.js";
 import type { KeyRefusalCounter } from "../../auth/keyRefusals.js";
 import { KEY_EVENT, type ApiKeyVerifier, type AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
@@ -27,6 +27,8 @@ function jsonDepth(value: unknown): number {
   return deepest;
 }
 
+/** KeyEvent ids are 32-bit integers on PostgreSQL. */
+const KEY_EVENT_ID_MAX = 2_147_483_647;
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 const REFUSED = "refused";
 /** "deleted" only tells other instances; its device is gone. */
@@ -48,6 +50,13 @@ function checkExpiry(expiresAt: Date | null | undefined, now: Date): void {
 function workingAt(now: Date) {
   return { AND: [{ OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }, { OR: [{ endsAt: null }, { endsAt: { gt: now } }] }] };
 }
+
+/**
+ * Working keys, newest first. Two keys can share a createdAt millisecond, so the order rests
+ * on what rotations write: the newest key alone has no end, and an earlier one ends later
+ * the newer it is. createdAt only separates keys whose ends are equal.
+ */
+const NEWEST_KEY_FIRST: Prisma.ApiKeyOrderByWithRelationInput[] = [{ endsAt: { sort: "desc", nulls: "first" } }, { createdAt: "desc" }];
 
 function newKey(deviceId: string, minted: MintedKey, now: Date, expiresAt: Date | null | undefined): ApiKey {
   return { id: randomUUID(), deviceId, keyHash: minted.keyHash, keyPrefix: minted.keyPrefix, createdAt: now, expiresAt: expiresAt ?? null, endsAt: null };
@@ -133,7 +142,7 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
           data: { keyPrefix: minted.keyPrefix },
         });
         if (claimed.count === 0) throw badUserInput("The device changed while rotating its key; try again.");
-        const [newest, ...older] = await tx.apiKey.findMany({ where: { deviceId: id, ...workingAt(now) }, orderBy: { createdAt: "desc" } });
+        const [newest, ...older] = await tx.apiKey.findMany({ where: { deviceId: id, ...workingAt(now) }, orderBy: NEWEST_KEY_FIRST });
         const ends = [
           ...(newest ? [{ key: newest, at: new Date(now.getTime() + grace * 1000) }] : []),
           ...older.map((key) => ({ key, at: now })),
@@ -171,7 +180,7 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
     /** The device's working keys, newest first. */
     async workingKeys(device: Device): Promise<ApiKey[]> {
       if (device.revokedAt) return [];
-      return prisma.apiKey.findMany({ where: { deviceId: device.id, ...workingAt(clock.now()) }, orderBy: { createdAt: "desc" } });
+      return prisma.apiKey.findMany({ where: { deviceId: device.id, ...workingAt(clock.now()) }, orderBy: NEWEST_KEY_FIRST });
     },
 
     /** The device's key history, newest first, refused calls counted per key and hour among it. */
@@ -181,12 +190,18 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
       // Counts still in memory belong in the answer.
       await refusals.flush();
       const now = clock.now();
-      const before = (field: "at" | "hour", tieField: "id" | "apiKeyId", tie: number | string | null) =>
+      const before = (field: "at" | "hour", tieField: "id" | "apiKeyId", tie: number | string | null | "all") =>
         position && {
-          OR: [{ [field]: { lt: position.at } }, ...(tie === null ? [] : [{ [field]: position.at, [tieField]: { lt: tie } }])],
+          OR: [
+            { [field]: tie === "all" ? { lte: position.at } : { lt: position.at } },
+            ...(tie === null || tie === "all" ? [] : [{ [field]: position.at, [tieField]: { lt: tie } }]),
+          ],
         };
-      // Within one instant refusals come before events: "r…" sorts after "e…" in the cursor.
-      const eventTie = position === null ? null : position.id.startsWith("r") ? Number.MAX_SAFE_INTEGER : Number(position.id.slice(1));
+      // Within one instant refusals come before events: "r…" sorts after "e…" in the cursor, so
+      // after a refusal every event of its instant is still to come.
+      if (position && !/^(r.+|e\d{1,15})$/.test(position.id)) throw badUserInput("Invalid cursor in `after`.");
+      const eventTie = position === null ? null : position.id.startsWith("r") ? "all" : Number(position.id.slice(1));
+      if (typeof eventTie === "number" && eventTie > KEY_EVENT_ID_MAX) throw badUserInput("Invalid cursor in `after`.");
       const refusalTie = position === null ? null : position.id.startsWith("r") ? position.id.slice(1) : null;
       const [events, refused] = await Promise.all([
         prisma.keyEvent.findMany({

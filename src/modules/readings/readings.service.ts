@@ -54,6 +54,19 @@ function validateBatch(readings: ReadingInput[], batchId: string | null, now: Da
 
 export function createReadingsService(db: FleetDb, clock: Clock) {
   const { prisma } = db;
+  // Reading ids are 64-bit: bigints from PostgreSQL, numbers from SQLite (its client's type,
+  // which the code is written against).
+  const cursorReadingId = (id: string): number => {
+    if (!/^\d{1,19}$/.test(id)) throw badUserInput("Invalid cursor in `after`.");
+    if (db.provider === "postgresql") {
+      const big = BigInt(id);
+      if (big > 2n ** 63n - 1n) throw badUserInput("Invalid cursor in `after`.");
+      return big as unknown as number;
+    }
+    const small = Number(id);
+    if (!Number.isSafeInteger(small)) throw badUserInput("Invalid cursor in `after`.");
+    return small;
+  };
   return {
     async report(device: AuthenticatedDevice, readings: ReadingInput[], batchId: string | null | undefined): Promise<BatchOutcome> {
       const now = clock.now();
@@ -70,8 +83,7 @@ export function createReadingsService(db: FleetDb, clock: Clock) {
     async list(deviceId: string, filter: ReadingFilter): Promise<Connection<Reading>> {
       const size = checkPageSize(filter.first, 100);
       const position = decodeCursor(filter.after);
-      const positionId = position ? Number(position.id) : null;
-      if (positionId !== null && !Number.isSafeInteger(positionId)) throw badUserInput("Invalid cursor in `after`.");
+      const positionId = position ? cursorReadingId(position.id) : null;
       const rows = await prisma.reading.findMany({
         where: {
           deviceId,

@@ -4,8 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { createDb } from "../src/db/index.js";
-import { ROOT } from "./helpers/process.js";
+import { createDb } from "../../src/db/index.js";
+import { ROOT } from "../helpers/process.js";
 
 const PRISMA = path.join(ROOT, "node_modules", ".bin", "prisma");
 const SCHEMA = path.join(ROOT, "prisma", "sqlite", "schema.prisma");

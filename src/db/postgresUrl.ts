@@ -1,0 +1,28 @@
+// A PostgreSQL DATABASE_URL as Prisma reads it: `?schema=` picks the schema (default public).
+export interface PostgresUrl {
+  /** The URL without FleetQL's and Prisma's own parameters, for the pg driver. */
+  connectionString: string;
+  schema: string;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+export class PostgresUrlError extends Error {}
+
+export function parsePostgresUrl(url: string): PostgresUrl {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new PostgresUrlError("DATABASE_URL is not a valid postgresql:// URL");
+  }
+  if (parsed.protocol !== "postgresql:" && parsed.protocol !== "postgres:") {
+    throw new PostgresUrlError('DATABASE_URL for PostgreSQL must start with "postgresql://"');
+  }
+  const schema = parsed.searchParams.get("schema") ?? "public";
+  if (!IDENTIFIER.test(schema)) {
+    throw new PostgresUrlError(`the schema in DATABASE_URL must be a plain identifier: letters, digits and _ (got "${schema}")`);
+  }
+  parsed.searchParams.delete("schema");
+  return { connectionString: parsed.toString(), schema };
+}
