@@ -1,6 +1,7 @@
 // Who is calling. Built once per request from the Authorization header: a person (user id
 // from a valid JWT), anonymous, or a refused token remembered as an error that @auth
 // fields raise. Devices are authenticated per field by @apiKey, not here.
+import { randomUUID } from "node:crypto";
 import type { GraphQLError } from "graphql";
 import type { IncomingHttpHeaders } from "node:http";
 import { verifyUserToken, type JwtSettings } from "./auth/jwt.js";
@@ -8,7 +9,13 @@ import { unauthenticated } from "./errors.js";
 import type { Services } from "./services.js";
 import type { AuthenticatedDevice } from "./auth/apiKeyVerifier.js";
 
+export type CallerKind = "person" | "device" | "anonymous";
+
 export interface Context {
+  /** The client's X-Request-Id when it sent a sane one, else a fresh one; echoed and logged. */
+  requestId: string;
+  /** Who called, for logs: a person (valid JWT), a device (set by @apiKey), or anonymous. */
+  caller: CallerKind;
   userId: string | null;
   /** The tokenVersion the JWT was issued under; @auth checks it is still the account's. */
   tokenVersion: number;
@@ -20,15 +27,25 @@ export interface Context {
   services: Services;
 }
 
+const SANE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function requestIdFrom(headers: IncomingHttpHeaders): string {
+  const given = headers["x-request-id"];
+  return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 export function buildContext(services: Services, jwt: JwtSettings, headers: IncomingHttpHeaders, clientAddress: string): Context {
+  const requestId = requestIdFrom(headers);
   const header = headers.authorization;
   if (header === undefined || header.trim() === "") {
-    return { userId: null, tokenVersion: 0, authError: null, clientAddress, device: null, services };
+    return { requestId, caller: "anonymous", userId: null, tokenVersion: 0, authError: null, clientAddress, device: null, services };
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   const session = match ? verifyUserToken(jwt, match[1]!) : null;
   if (session === null) {
     return {
+      requestId,
+      caller: "anonymous",
       userId: null,
       tokenVersion: 0,
       authError: unauthenticated(match ? "Invalid or expired token." : "Authorization header must be \"Bearer <token>\"."),
@@ -37,7 +54,7 @@ export function buildContext(services: Services, jwt: JwtSettings, headers: Inco
       services,
     };
   }
-  return { userId: session.userId, tokenVersion: session.version, authError: null, clientAddress, device: null, services };
+  return { requestId, caller: "person", userId: session.userId, tokenVersion: session.version, authError: null, clientAddress, device: null, services };
 }
 
 /** The device @apiKey authenticated for this field. */

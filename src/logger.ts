@@ -19,5 +19,10 @@ export const REDACTED_PATHS = [
 ];
 
 export function createLogger(level: LogLevel): Logger {
-  return pino({ level, base: { service: "fleetql" }, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } });
+  return pino({
+    level,
+    base: { service: "fleetql" },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+  });
 }

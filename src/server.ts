@@ -17,6 +17,8 @@ import { buildSchema } from "./schema/index.js";
 import { armor, maxNodesPlugin, QUERY_LIMITS } from "./queryLimits.js";
 import { createServices, systemClock, type Clock } from "./services.js";
 import { connectSharedState } from "./shared/redisState.js";
+import { FleetMetrics } from "./observability/metrics.js";
+import { requestLogPlugin } from "./observability/requestLog.js";
 
 export interface ServerDeps {
   db: FleetDb;
@@ -48,7 +50,9 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
   const shared = deps.redisUrl
     ? connectSharedState(deps.redisUrl, { prefix: deps.redisPrefix ?? "fleetql:", clock: deps.clock ?? systemClock, logger })
     : null;
+  const metrics = new FleetMetrics();
   const services = createServices({
+    metrics,
     shared,
     db,
     jwt: deps.jwt,
@@ -81,6 +85,8 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
       maxNodesPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       statusFromErrors(),
+      // After statusFromErrors, so that it logs the status the client gets.
+      requestLogPlugin(logger, metrics),
       deps.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     ],
   });
@@ -93,17 +99,32 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
       context: (req) => buildContext(services, deps.jwt, req.headers, clientAddress(req.headers, req.socket.remoteAddress, deps.trustProxyHops ?? 0)),
       routes: {
         "/healthz": (_req, res) => sendJson(res, 200, { status: "ok" }),
+        "/metrics": async (_req, res) => {
+          const text = await metrics.registry.metrics();
+          res.writeHead(200, { "content-type": metrics.registry.contentType, "content-length": Buffer.byteLength(text) });
+          res.end(text);
+        },
         "/readyz": async (_req, res) => {
           const ready = await db.isReady().catch(() => false);
           sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable" });
         },
       },
       onError: (error) => logger.error({ err: error }, "request failed"),
+      onRefused: (status, reason) => {
+        metrics.requests.inc({ operation: "none", outcome: "BAD_REQUEST" });
+        logger.info({ status, outcome: "BAD_REQUEST", reason }, "request refused");
+      },
     }),
   );
 
   await shared?.subscribeKeyChanges((deviceId) => services.apiKeys.forgetDevice(deviceId));
-  await services.apiKeys.watch(deps.keyEventPollMs ?? 500, (error) => logger.error({ err: error }, "key event poll failed"));
+  // A database that is away (or not migrated yet) fails every poll: say so every 10 s, not twice a second.
+  let pollFailureLoggedAt = 0;
+  await services.apiKeys.watch(deps.keyEventPollMs ?? 500, (error) => {
+    if (Date.now() - pollFailureLoggedAt < 10_000) return;
+    pollFailureLoggedAt = Date.now();
+    logger.error({ err: error }, "key event poll failed; keys are looked up in the database until it succeeds");
+  });
   services.activity.start();
   services.keyRefusals.start();
   const batchJanitor = setInterval(() => void services.readings.forgetOldBatches().catch((e) => logger.error({ err: e }, "batch clean-up failed")), 3600_000);

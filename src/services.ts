@@ -10,6 +10,7 @@ import { DeviceActivityBuffer } from "./modules/devices/deviceActivity.js";
 import { createDevicesService } from "./modules/devices/devices.service.js";
 import { createReadingsService } from "./modules/readings/readings.service.js";
 import { createUsersService } from "./modules/users/users.service.js";
+import { FleetMetrics } from "./observability/metrics.js";
 
 export interface Clock {
   now(): Date;
@@ -26,16 +27,19 @@ export interface ServicesOptions {
   /** Shared with the other instances (REDIS_URL); null: this instance alone. */
   shared?: SharedState | null;
   onBackgroundError: (error: unknown) => void;
+  metrics?: FleetMetrics;
 }
 
 export function createServices(options: ServicesOptions) {
   const { db, jwt, clock = systemClock, rateLimits = DEFAULT_RATE_LIMITS } = options;
   const shared = options.shared ?? null;
+  const metrics = options.metrics ?? new FleetMetrics();
   const limiter = (name: string, limit: RateLimit): Limiter => (shared ? shared.limiter(name, limit) : new RateLimiter(limit, clock));
   const apiKeys = new ApiKeyVerifier(db.prisma, clock, shared ? (deviceId) => shared.publishKeyChange(deviceId) : undefined);
   const keyRefusals = new KeyRefusalCounter(db.prisma, clock, options.activityFlushMs, options.onBackgroundError);
   const activity = new DeviceActivityBuffer(db.writeDeviceActivity, options.activityFlushMs, options.onBackgroundError);
   return {
+    metrics,
     apiKeys,
     keyRefusals,
     activity,
@@ -48,7 +52,7 @@ export function createServices(options: ServicesOptions) {
     },
     users: createUsersService(db.prisma, jwt, apiKeys, clock),
     devices: createDevicesService(db.prisma, apiKeys, keyRefusals, activity, clock),
-    readings: createReadingsService(db, clock),
+    readings: createReadingsService(db, clock, (accepted) => metrics.readingsAccepted.inc(accepted)),
   };
 }
 

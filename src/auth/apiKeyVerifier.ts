@@ -60,7 +60,7 @@ export class ApiKeyVerifier {
   private readonly unknown = new Set<string>();
   private readonly inFlight = new Map<string, Promise<CachedKey | null>>();
   private generation = 0;
-  /** Key events up to this id are handled; null while not watching. */
+  /** Key events up to this id are handled; null until a poll has found the starting point. */
   private horizonId: number | null = null;
   /** Ids above the horizon already handled, with when they were first seen. */
   private readonly recentEvents = new Map<number, number>();
@@ -114,6 +114,13 @@ export class ApiKeyVerifier {
     this.announce(deviceId);
   }
 
+  private forgetAll(): void {
+    this.generation++;
+    this.cache.clear();
+    this.keysOfDevice.clear();
+    this.inFlight.clear();
+  }
+
   /** Stops every key of the device from verifying on this instance until it is looked up again. */
   forgetDevice(deviceId: string): void {
     this.generation++;
@@ -122,14 +129,17 @@ export class ApiKeyVerifier {
     this.inFlight.clear();
   }
 
-  /** Follows key changes made by other instances; resolves once the starting point is known. */
+  /**
+   * Follows key changes made by other instances. Resolves after the first poll; should it fail
+   * (the database is not migrated yet, or away), polling carries on and, until one succeeds,
+   * every key is looked up in the database rather than trusted from the cache.
+   */
   async watch(pollMs: number, onError: (error: unknown) => void): Promise<void> {
-    const last = await this.prisma.keyEvent.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
-    this.horizonId = last?.id ?? 0;
     this.pollMs = pollMs;
-    this.lastPollAt = Date.now();
+    this.lastPollAt = 0;
     this.timer = setInterval(() => void this.poll().catch(onError), pollMs);
     this.timer.unref();
+    await this.poll().catch(onError);
   }
 
   stop(): void {
@@ -144,7 +154,15 @@ export class ApiKeyVerifier {
    * one seen EVENT_LOOKBACK_MS ago, skipping those it has already handled.
    */
   async poll(): Promise<void> {
-    if (this.horizonId === null) return;
+    if (this.lastPollAt === null) return;
+    if (this.horizonId === null) {
+      const last = await this.prisma.keyEvent.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
+      // Whatever was cached before the starting point was known may predate an eviction.
+      this.forgetAll();
+      this.horizonId = last?.id ?? 0;
+      this.lastPollAt = Date.now();
+      return;
+    }
     const events = await this.prisma.keyEvent.findMany({
       where: { id: { gt: this.horizonId } },
       orderBy: { id: "asc" },

@@ -44,27 +44,8 @@ async function withWriteLock<T>(write: () => T): Promise<T> {
   }
 }
 
-export interface OpenSqliteOptions {
-  migrate: boolean;
-}
-
-export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
-  const file = sqliteFilePath(url);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-
-  const raw = new Database(file, { timeout: 5000 });
-  raw.pragma("journal_mode = WAL");
-  // In WAL mode NORMAL keeps every committed transaction through a process crash; only an
-  // OS crash or power loss can take the last ones back. FULL would fsync every reading batch.
-  raw.pragma("synchronous = NORMAL");
-  // 16 MiB of page cache (the default is 2 MiB) keeps the readings indexes' hot pages in memory.
-  raw.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
-  raw.pragma("foreign_keys = ON");
-  if (options.migrate) migrateSqlite(raw);
-  raw.pragma("busy_timeout = 0");
-
-  const prisma = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${file}` }) });
-
+/** FleetQL's own statements for the hot writes, on its own connection. */
+function prepareWrites(raw: Database.Database) {
   const insertRow = raw.prepare(`INSERT INTO "Reading" ("deviceId", "metric", "value", "recordedAt", "receivedAt") VALUES (?, ?, ?, ?, ?)`);
   const insertRows = raw.prepare(
     `INSERT INTO "Reading" ("deviceId", "metric", "value", "recordedAt", "receivedAt") VALUES ${Array(ROWS_PER_INSERT).fill("(?, ?, ?, ?, ?)").join(", ")}`,
@@ -114,17 +95,44 @@ export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
       else touchWithStatus.run({ seen, id: entry.deviceId, status: entry.status });
     }
   });
+  return { storeBatch, storeActivity, forgetBatches };
+}
+
+export interface OpenSqliteOptions {
+  migrate: boolean;
+}
+
+export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
+  const file = sqliteFilePath(url);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+
+  const raw = new Database(file, { timeout: 5000 });
+  raw.pragma("journal_mode = WAL");
+  // In WAL mode NORMAL keeps every committed transaction through a process crash; only an
+  // OS crash or power loss can take the last ones back. FULL would fsync every reading batch.
+  raw.pragma("synchronous = NORMAL");
+  // 16 MiB of page cache (the default is 2 MiB) keeps the readings indexes' hot pages in memory.
+  raw.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
+  raw.pragma("foreign_keys = ON");
+  if (options.migrate) migrateSqlite(raw);
+  raw.pragma("busy_timeout = 0");
+
+  const prisma = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${file}` }) });
+
+  // Prepared on first use: a database not yet migrated (MIGRATE_ON_START=false) has no tables.
+  let writes: ReturnType<typeof prepareWrites> | null = null;
+  const prepared = () => (writes ??= prepareWrites(raw));
 
   let migrated = false;
   return {
     provider: "sqlite",
     prisma,
-    insertReadingBatch: (batch) => withWriteLock(() => storeBatch.immediate(batch)),
+    insertReadingBatch: (batch) => withWriteLock(() => prepared().storeBatch.immediate(batch)),
     writeDeviceActivity: async (entries) => {
-      if (entries.length > 0) await withWriteLock(() => storeActivity.immediate(entries));
+      if (entries.length > 0) await withWriteLock(() => prepared().storeActivity.immediate(entries));
     },
     forgetBatchesBefore: async (cutoff) => {
-      await withWriteLock(() => forgetBatches.run(sqliteTimestamp(cutoff)));
+      await withWriteLock(() => prepared().forgetBatches.run(sqliteTimestamp(cutoff)));
     },
     // Once migrated, a database stays so for the life of this process.
     isReady: async () => (migrated ||= sqliteIsMigrated(raw)),

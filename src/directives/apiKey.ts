@@ -19,16 +19,25 @@ export function applyApiKeyDirective(schema: GraphQLSchema): GraphQLSchema {
         ...field,
         async resolve(source, args: { apiKey?: unknown }, context: Context, info) {
           const key = args.apiKey;
-          if (typeof key !== "string" || key.trim() === "") throw apiKeyRequired();
-          const { apiKeys, limits, keyRefusals } = context.services;
+          const { apiKeys, limits, keyRefusals, metrics } = context.services;
+          context.caller = "device";
+          if (typeof key !== "string" || key.trim() === "") {
+            metrics.keyChecked("missing");
+            throw apiKeyRequired();
+          }
           const slowedFor = await limits.refusedKeys.peek(context.clientAddress);
           const check = await apiKeys.check(key, slowedFor > 0);
           if (!check.device) {
-            if ("unchecked" in check) throw rateLimited(slowedFor);
+            if ("unchecked" in check) {
+              metrics.keyChecked("slowed");
+              throw rateLimited(slowedFor);
+            }
+            metrics.keyChecked("invalid");
             if (check.ended) keyRefusals.record(check.ended);
             await limits.refusedKeys.take(context.clientAddress);
             throw invalidApiKey();
           }
+          metrics.keyChecked("valid");
           await enforce(limits.device, check.device.id);
           return resolve(source, args, { ...context, device: check.device }, info);
         },

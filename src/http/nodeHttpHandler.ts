@@ -26,6 +26,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   path?: string;
   routes?: Record<string, ExtraRoute>;
   onError?: (error: unknown) => void;
+  /** A request refused before it reached Apollo (body too large, bad JSON, wrong charset). */
+  onRefused?: (status: number, reason: string) => void;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -34,11 +36,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-function requestError(res: ServerResponse, status: number, message: string): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code: "BAD_REQUEST" } }] }, CORS_HEADERS);
-}
 
 class BodyTooLargeError extends Error {}
+
+const cannotAnswer = (req: IncomingMessage) => req.socket.writableEnded || req.socket.destroyed;
 
 function readBody(req: IncomingMessage): Promise<string> {
   const declared = Number(req.headers["content-length"]);
@@ -73,8 +74,17 @@ function jsonContentType(contentType: string | undefined): "json" | "charset" | 
 export function createHttpHandler<TContext extends BaseContext>(options: HttpHandlerOptions<TContext>) {
   const { apollo, routes = {}, path: graphqlPath = GRAPHQL_PATH } = options;
 
+  function requestError(res: ServerResponse, status: number, message: string): void {
+    options.onRefused?.(status, message);
+    sendJson(res, status, { errors: [{ message, extensions: { code: "BAD_REQUEST" } }] }, CORS_HEADERS);
+  }
+
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      // A draining server ends idle keep-alive sockets, yet may still parse a request the client
+      // sent on one at that moment. No answer can reach that client, so nothing may be done for
+      // it: a reading batch stored but never acknowledged would look lost to the device.
+      if (cannotAnswer(req)) return void req.socket.destroy();
       const url = req.url ?? "/";
       const queryStart = url.indexOf("?");
       const path = queryStart === -1 ? url : url.slice(0, queryStart);
@@ -113,6 +123,9 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
           }
         }
       }
+
+      // Reading the body takes time; the socket may have been ended meanwhile.
+      if (cannotAnswer(req)) return void req.socket.destroy();
 
       const headers = new HeaderMap();
       for (const name in req.headers) {

@@ -1,10 +1,12 @@
 // Runs FleetQL as `npm start` does, as a child process in a directory of its own.
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+/** tsx's loader by URL: `--import tsx` would look for tsx in the child's working directory. */
+export const TSX_LOADER = pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
 
 export interface RunningServer {
   url: string;
@@ -22,7 +24,9 @@ export function exited(child: ChildProcess): Promise<number | null> {
 }
 
 export function startServerProcess(cwd: string, env: Record<string, string> = {}): Promise<RunningServer> {
-  const child = spawn(TSX, [path.join(ROOT, "src", "index.ts")], {
+  // As `npm start` runs it: node with tsx's loader. The tsx command would relay SIGTERM and,
+  // should the server not acknowledge it within 30 ms (as under load), SIGKILL it.
+  const child = spawn(process.execPath, ["--import", TSX_LOADER, path.join(ROOT, "src", "index.ts")], {
     cwd,
     env: { PATH: process.env.PATH ?? "", PORT: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -52,7 +52,7 @@ function validateBatch(readings: ReadingInput[], batchId: string | null, now: Da
   });
 }
 
-export function createReadingsService(db: FleetDb, clock: Clock) {
+export function createReadingsService(db: FleetDb, clock: Clock, onStored: (accepted: number) => void = () => {}) {
   const { prisma } = db;
   // Reading ids are 64-bit: bigints from PostgreSQL, numbers from SQLite (its client's type,
   // which the code is written against).
@@ -71,13 +71,15 @@ export function createReadingsService(db: FleetDb, clock: Clock) {
     async report(device: AuthenticatedDevice, readings: ReadingInput[], batchId: string | null | undefined): Promise<BatchOutcome> {
       const now = clock.now();
       const rows = validateBatch(readings, batchId ?? null, now);
-      return db.insertReadingBatch({
+      const outcome = await db.insertReadingBatch({
         deviceId: device.id,
         batchId: batchId ?? null,
         receivedAt: now,
         duplicateWindowStart: new Date(now.getTime() - DUPLICATE_WINDOW_MS),
         readings: rows,
       });
+      if (!outcome.duplicate) onStored(outcome.accepted);
+      return outcome;
     },
 
     async list(deviceId: string, filter: ReadingFilter): Promise<Connection<Reading>> {

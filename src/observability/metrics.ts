@@ -1,0 +1,43 @@
+// Prometheus metrics, served at GET /metrics. Each server has a registry of its own (tests
+// run several in one process). Labels are bounded by the schema, never by what a client
+// sends: an operation is named by its root field, not by the client's operationName.
+import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+
+export type KeyVerificationResult = "valid" | "invalid" | "missing" | "slowed";
+
+export class FleetMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: "fleetql_graphql_requests_total",
+    help: "GraphQL requests by operation (root field) and outcome code (OK when no error).",
+    labelNames: ["operation", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: "fleetql_graphql_request_duration_seconds",
+    help: "Time from the request's arrival at Apollo Server to its answer, by operation.",
+    labelNames: ["operation"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly readingsAccepted = new Counter({
+    name: "fleetql_readings_accepted_total",
+    help: "Readings stored (a duplicate batch stores none).",
+    registers: [this.registry],
+  });
+  readonly keyVerifications = new Counter({
+    name: "fleetql_api_key_verifications_total",
+    help: "Device key checks by result: valid, invalid (refused), missing (empty key), slowed (address over its refused-key budget).",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    this.registry.setDefaultLabels({ service: "fleetql" });
+    collectDefaultMetrics({ register: this.registry, prefix: "fleetql_" });
+  }
+
+  keyChecked(result: KeyVerificationResult): void {
+    this.keyVerifications.inc({ result });
+  }
+}
