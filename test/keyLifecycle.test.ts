@@ -187,6 +187,15 @@ describe("Device.keyEvents", () => {
     expectError(await gql(t.url, EVENTS, { id: device.id, first: 501 }, { token: owner.token }), "BAD_USER_INPUT", 400);
   });
 
+  it("refuses a cursor naming no possible event with BAD_USER_INPUT", async () => {
+    const device = await add();
+    const cursor = (id: string) => Buffer.from(JSON.stringify([now, id])).toString("base64url");
+    for (const id of ["e9007199254740991", "e2147483648", "eNaN", "x1", "e"]) {
+      expectError(await gql(t.url, EVENTS, { id: device.id, after: cursor(id) }, { token: owner.token }), "BAD_USER_INPUT", 400);
+    }
+    expectData(await gql(t.url, EVENTS, { id: device.id, after: cursor("e2147483647") }, { token: owner.token }));
+  });
+
   it("is the owner's alone", async () => {
     const device = await add();
     const stranger = await signUpUser(t.url);

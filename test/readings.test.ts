@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./helpers/server.js";
-import { addDevice, expectData, expectError, gql, REPORT, signUpUser, type TestUser } from "./helpers/client.js";
+import { addDevice, expectData, expectError, gql, HEARTBEAT, REPORT, signUpUser, type TestUser } from "./helpers/client.js";
 import { countReadings } from "./helpers/db.js";
 
 const READINGS = `query($id: ID!, $metric: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
@@ -106,6 +106,15 @@ describe("reportReadings", () => {
     expectError(await gql(t.url, REPORT, { k: device.apiKey, r: [{ metric: "m", value: 1 }], b: "" }), "BAD_USER_INPUT", 400);
     expectError(await gql(t.url, REPORT, { k: device.apiKey, r: [{ metric: "m", value: 1 }], b: "b".repeat(129) }), "BAD_USER_INPUT", 400);
   });
+
+  it("refuses NUL characters, which PostgreSQL cannot store, in any text argument with BAD_USER_INPUT", async () => {
+    const device = await addDevice(t.url, owner.token);
+    expectError(await gql(t.url, REPORT, { k: device.apiKey, r: [{ metric: "m", value: 1 }], b: "boot\u0000-1" }), "BAD_USER_INPUT", 400);
+    expectError(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { note: "a\u0000b" } }), "BAD_USER_INPUT", 400);
+    expectError(await gql(t.url, READINGS, { id: device.id, metric: "m\u0000" }, { token: owner.token }), "BAD_USER_INPUT", 400);
+    expectError(await gql(t.url, `query($id: ID!) { device(id: $id) { id } }`, { id: "\u0000" }, { token: owner.token }), "BAD_USER_INPUT", 400);
+    expect(await countReadings(t.databaseUrl, device.id)).toBe(0);
+  });
 });
 
 describe("Device.readings", () => {
@@ -145,7 +154,7 @@ describe("Device.readings", () => {
   it("refuses a bad cursor and page sizes outside 1 to 500 with BAD_USER_INPUT", async () => {
     const device = await addDevice(t.url, owner.token);
     const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-    for (const vars of [{ after: "garbage" }, { first: 0 }, { first: 501 }, { after: cursor([1, "x"]) }, { after: cursor([Number.MAX_SAFE_INTEGER, "1"]) }]) {
+    for (const vars of [{ after: "garbage" }, { first: 0 }, { first: 501 }, { after: cursor([1, "x"]) }, { after: cursor([Number.MAX_SAFE_INTEGER, "1"]) }, { after: cursor([1, "99999999999999999999"]) }, { after: cursor([1, "-1"]) }]) {
       expectError(await gql(t.url, READINGS, { id: device.id, ...vars }, { token: owner.token }), "BAD_USER_INPUT", 400);
     }
   });

@@ -1,0 +1,149 @@
+// What only PostgreSQL has: FleetQL's migrations agree with Prisma and with schema.prisma,
+// instances starting together apply them once, readings are stored as time series, and key
+// events committed out of id order still reach every instance.
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/index.js";
+import { loadMigrations } from "../../src/db/migrations.js";
+import { parsePostgresUrl } from "../../src/db/postgresUrl.js";
+import { startTestServer } from "../helpers/server.js";
+import { addDevice, expectData, expectError, gql, HEARTBEAT, signUpUser } from "../helpers/client.js";
+import { createTestDatabase, POSTGRES_TEST_URL, query, uniqueName } from "../helpers/db.js";
+import { ROOT } from "../helpers/process.js";
+
+const PRISMA = path.join(ROOT, "node_modules", ".bin", "prisma");
+const prisma = (args: string[], databaseUrl: string) =>
+  spawnSync(PRISMA, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl }, encoding: "utf8", timeout: 60_000 });
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function scratchSchema(): Promise<string> {
+  const database = await createTestDatabase("postgresql");
+  cleanups.push(() => database.drop());
+  return database.url;
+}
+
+/** Tables, columns, indexes and constraints of a schema, with the schema's name left out. */
+async function catalog(url: string): Promise<string[]> {
+  const { schema } = parsePostgresUrl(url);
+  const columns = await query<{ line: string }>(
+    url,
+    `SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') AS line
+     FROM information_schema.columns WHERE table_schema = $1`,
+    [schema],
+  );
+  const indexes = await query<{ line: string }>(url, `SELECT indexdef AS line FROM pg_indexes WHERE schemaname = $1`, [schema]);
+  const constraints = await query<{ line: string }>(
+    url,
+    `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS line
+     FROM pg_constraint WHERE connamespace = $1::regnamespace`,
+    [schema],
+  );
+  return [...columns, ...indexes, ...constraints]
+    .map((row) => row.line.replaceAll(`"${schema}".`, "").replaceAll(`${schema}.`, ""))
+    .filter((line) => !line.includes("_prisma_migrations"))
+    .sort();
+}
+
+describe("PostgreSQL migrations", () => {
+  it("are recorded as Prisma records them: `prisma migrate status` reports a fresh database up to date", async () => {
+    // migrate status reads the public schema, so this one gets a database of its own.
+    const name = uniqueName("fleetql_status");
+    const admin = new pg.Client({ connectionString: POSTGRES_TEST_URL! });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    cleanups.push(async () => {
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    });
+    const url = new URL(POSTGRES_TEST_URL!);
+    url.pathname = `/${name}`;
+    const db = await createDb(url.toString(), { migrate: true });
+    await db.close();
+    const status = prisma(["migrate", "status"], url.toString());
+    expect(status.stdout).toContain(`${loadMigrations("postgresql").length} migration`);
+    expect(status.stdout).toContain("Database schema is up to date!");
+    expect(status.status).toBe(0);
+  });
+
+  it("build exactly what prisma/postgresql/schema.prisma declares", async () => {
+    const migrated = await scratchSchema();
+    await (await createDb(migrated, { migrate: true })).close();
+    // The same schema as Prisma itself would create it from the models.
+    const declared = await scratchSchema();
+    const diff = prisma(["migrate", "diff", "--from-empty", "--to-schema-datamodel", "prisma/postgresql/schema.prisma", "--script"], "file:./data/unused.db");
+    expect(diff.status, diff.stderr).toBe(0);
+    const { schema } = parsePostgresUrl(declared);
+    await query(declared, `CREATE SCHEMA "${schema}"`);
+    await query(declared, diff.stdout);
+    const built = await catalog(migrated);
+    expect(built.length).toBeGreaterThan(40);
+    expect(built).toEqual(await catalog(declared));
+  });
+
+  it("are applied once when several instances start at the same moment", async () => {
+    const url = await scratchSchema();
+    const dbs = await Promise.all(Array.from({ length: 4 }, () => createDb(url, { migrate: true, poolSize: 2 })));
+    for (const db of dbs) expect(await db.isReady()).toBe(true);
+    await Promise.all(dbs.map((db) => db.close()));
+    const applied = await query<{ migration_name: string }>(url, `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL`);
+    expect(applied.map((row) => row.migration_name).sort()).toEqual(loadMigrations("postgresql").map((m) => m.name));
+  });
+
+  it("store readings as time series: timestamptz, a 64-bit id, and a (deviceId, metric, recordedAt) index", async () => {
+    const url = await scratchSchema();
+    await (await createDb(url, { migrate: true })).close();
+    const { schema } = parsePostgresUrl(url);
+    const types = await query<{ column_name: string; data_type: string }>(
+      url,
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'Reading'`,
+      [schema],
+    );
+    const typeOf = Object.fromEntries(types.map((row) => [row.column_name, row.data_type]));
+    expect(typeOf).toMatchObject({ id: "bigint", value: "double precision", recordedAt: "timestamp with time zone", receivedAt: "timestamp with time zone" });
+    const indexes = await query<{ indexdef: string }>(url, `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'Reading'`, [schema]);
+    expect(indexes.map((row) => row.indexdef).join("\n")).toContain(`("deviceId", metric, "recordedAt")`);
+  });
+});
+
+describe("key events committed out of id order", () => {
+  it("still reach an instance that already saw a later event", async () => {
+    const database = await createTestDatabase("postgresql");
+    cleanups.push(() => database.drop());
+    const a = await startTestServer({ database, keyEventPollMs: 100 });
+    const b = await startTestServer({ database, keyEventPollMs: 100 });
+    cleanups.push(() => a.stop(), () => b.stop());
+    const owner = await signUpUser(a.url);
+    const slow = await addDevice(a.url, owner.token);
+    const other = await addDevice(a.url, owner.token);
+    expectData(await gql(b.url, HEARTBEAT, { k: slow.apiKey })); // cached on b
+
+    // A revocation whose transaction takes its event id first and commits last.
+    const { connectionString, schema } = parsePostgresUrl(database.url);
+    const client = new pg.Client({ connectionString, options: `-c search_path="${schema}"` });
+    await client.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query(`UPDATE "Device" SET "revokedAt" = now() WHERE id = $1`, [slow.id]);
+      await client.query(`INSERT INTO "KeyEvent" ("deviceId", kind, at) VALUES ($1, 'revoked', now())`, [slow.id]);
+      // Meanwhile a later event commits, and b's polls move past it.
+      expectData(await gql(a.url, `mutation($id: ID!) { revokeDevice(id: $id) { id } }`, { id: other.id }, { token: owner.token }));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expectError(await gql(b.url, HEARTBEAT, { k: other.apiKey }), "INVALID_API_KEY", 403);
+      expectData(await gql(b.url, HEARTBEAT, { k: slow.apiKey }));
+      await client.query("COMMIT");
+    } finally {
+      await client.end();
+    }
+    const start = Date.now();
+    while ((await gql(b.url, HEARTBEAT, { k: slow.apiKey })).status !== 403) {
+      expect(Date.now() - start).toBeLessThan(1500);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+});
