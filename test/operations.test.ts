@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDevice, expectData, expectError, gql, HEARTBEAT, PASSWORD, REPORT, signUpUser } from "./helpers/client.js";
 import { countReadings, createTestDatabase, type TestDatabase } from "./helpers/db.js";
 import { ROOT, startServerProcess, TSX, type RunningServer } from "./helpers/process.js";
+import { loadMigrations } from "../src/db/migrations.js";
 
 const UNLIMITED = { AUTH_RATE_PER_MINUTE: "1000000", DEVICE_RATE_PER_SECOND: "1000000", DEVICE_RATE_BURST: "1000000" };
 const JWT_SECRET = "operations-test-secret-0123456789abcdefgh";
@@ -49,6 +50,7 @@ describe("readiness and migrations", () => {
           encoding: "utf8",
           timeout: 60_000,
         });
+        for (const migration of loadMigrations(database.provider)) expect(migrate.stdout).toContain(`applied ${migration.name}\n`);
         expect(migrate.stdout).toContain("database is at the current schema");
         expect(migrate.status).toBe(0);
 

@@ -7,6 +7,7 @@ try {
   const db = await createDb(config.databaseUrl, { migrate: true, poolSize: 1 });
   const ready = await db.isReady();
   await db.close();
+  for (const name of db.appliedMigrations) console.log(`applied ${name}`);
   console.log(ready ? "database is at the current schema" : "database is not at the current schema");
   process.exit(ready ? 0 : 1);
 } catch (error) {

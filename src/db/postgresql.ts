@@ -59,8 +59,9 @@ export async function openPostgres(url: string, options: OpenPostgresOptions): P
   });
   // An idle connection the server dropped must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
+  let appliedMigrations: string[] = [];
   try {
-    if (options.migrate) await migratePostgres(pool, schema);
+    if (options.migrate) appliedMigrations = await migratePostgres(pool, schema);
   } catch (error) {
     await pool.end();
     throw error;
@@ -74,6 +75,7 @@ export async function openPostgres(url: string, options: OpenPostgresOptions): P
 
   return {
     provider: "postgresql",
+    appliedMigrations,
     prisma,
     insertReadingBatch: (batch: ReadingBatch) =>
       inTransaction(pool, async (client): Promise<BatchOutcome> => {

@@ -114,7 +114,7 @@ export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
   // 16 MiB of page cache (the default is 2 MiB) keeps the readings indexes' hot pages in memory.
   raw.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   raw.pragma("foreign_keys = ON");
-  if (options.migrate) migrateSqlite(raw);
+  const appliedMigrations = options.migrate ? migrateSqlite(raw) : [];
   raw.pragma("busy_timeout = 0");
 
   const prisma = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${file}` }) });
@@ -126,6 +126,7 @@ export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
   let migrated = false;
   return {
     provider: "sqlite",
+    appliedMigrations,
     prisma,
     insertReadingBatch: (batch) => withWriteLock(() => prepared().storeBatch.immediate(batch)),
     writeDeviceActivity: async (entries) => {

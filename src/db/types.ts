@@ -39,5 +39,7 @@ export interface FleetDb {
   writeDeviceActivity(entries: DeviceActivity[]): Promise<void>;
   forgetBatchesBefore(cutoff: Date): Promise<void>;
   isReady(): Promise<boolean>;
+  /** The migrations this process applied when it opened the database. */
+  appliedMigrations: string[];
   close(): Promise<void>;
 }
