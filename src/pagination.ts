@@ -2,10 +2,9 @@
 // (a timestamp and a tie-breaking id), so pages stay stable while rows are appended.
 import { badUserInput } from "./errors.js";
 import { hasUnstorableText } from "./text.js";
+import { isStorableInstant } from "./instants.js";
 
 export const MAX_PAGE_SIZE = 500;
-const EARLIEST_INSTANT = Date.parse("0000-01-01T00:00:00Z");
-const LATEST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 export interface Position {
   at: Date;
@@ -21,8 +20,7 @@ export function decodeCursor(cursor: string | null | undefined): Position | null
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
     if (Array.isArray(parsed) && parsed.length === 2 && Number.isSafeInteger(parsed[0]) && typeof parsed[1] === "string" && !hasUnstorableText(parsed[1])) {
-      // Only instants the databases can store: years 0000 to 9999.
-      if ((parsed[0] as number) >= EARLIEST_INSTANT && (parsed[0] as number) <= LATEST_INSTANT) return { at: new Date(parsed[0] as number), id: parsed[1] };
+      if (isStorableInstant(parsed[0] as number)) return { at: new Date(parsed[0] as number), id: parsed[1] };
     }
   } catch {
     // fall through to the one error below

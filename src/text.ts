@@ -9,14 +9,19 @@ export const CONTROL_CHARACTER = /[\p{Cc}\p{Zl}\p{Zp}]|(?!\u200D)\p{Cf}/u;
 // Unpaired UTF-16 surrogates (JSON allows "\ud800"; no database stores them faithfully) and
 // NUL, which PostgreSQL's text type cannot hold at all.
 const UNSTORABLE = /[\p{Cs}\u0000]/u;
+const LONE_SURROGATE = /\p{Cs}/u;
 
-/** True when any string inside the value holds a character no database here can store. */
-export function hasUnstorableText(value: unknown): boolean {
+/**
+ * True when any string inside the value holds a character no database here can store.
+ * `allowNul` for text that is never stored as it is (hashed, or escaped inside JSON).
+ */
+export function hasUnstorableText(value: unknown, allowNul = false): boolean {
+  const unstorable = allowNul ? LONE_SURROGATE : UNSTORABLE;
   const stack = [value];
   while (stack.length > 0) {
     const item = stack.pop();
     if (typeof item === "string") {
-      if (UNSTORABLE.test(item)) return true;
+      if (unstorable.test(item)) return true;
     } else if (item !== null && typeof item === "object" && !(item instanceof Date)) {
       for (const child of Object.values(item)) stack.push(child);
     }

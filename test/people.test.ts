@@ -51,6 +51,14 @@ describe("signUp", () => {
     expectError(await gql(t.url, SIGN_UP, { e: freshEmail(), p: `${PASSWORD}\ud800` }), "BAD_USER_INPUT", 400);
   });
 
+  it("takes a password holding NUL, which is only ever hashed", async () => {
+    const email = freshEmail();
+    const password = `${PASSWORD}\u0000more`;
+    expectData(await gql(t.url, SIGN_UP, { e: email, p: password }));
+    expectData(await gql(t.url, LOG_IN, { e: email, p: password }));
+    expectError(await gql(t.url, LOG_IN, { e: email, p: PASSWORD }), "UNAUTHENTICATED", 401);
+  });
+
   it("refuses an invalid email address with BAD_USER_INPUT", async () => {
     expectError(await gql(t.url, SIGN_UP, { e: "not-an-email", p: PASSWORD }), "BAD_USER_INPUT", 400);
   });

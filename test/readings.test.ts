@@ -110,10 +110,22 @@ describe("reportReadings", () => {
   it("refuses NUL characters, which PostgreSQL cannot store, in any text argument with BAD_USER_INPUT", async () => {
     const device = await addDevice(t.url, owner.token);
     expectError(await gql(t.url, REPORT, { k: device.apiKey, r: [{ metric: "m", value: 1 }], b: "boot\u0000-1" }), "BAD_USER_INPUT", 400);
-    expectError(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { note: "a\u0000b" } }), "BAD_USER_INPUT", 400);
     expectError(await gql(t.url, READINGS, { id: device.id, metric: "m\u0000" }, { token: owner.token }), "BAD_USER_INPUT", 400);
     expectError(await gql(t.url, `query($id: ID!) { device(id: $id) { id } }`, { id: "\u0000" }, { token: owner.token }), "BAD_USER_INPUT", 400);
     expect(await countReadings(t.databaseUrl, device.id)).toBe(0);
+    // JSON is stored with NUL escaped, so a status may hold one.
+    expectData(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { note: "a\u0000b" } }));
+    await t.server.services.activity.flush();
+    const read = expectData(await gql(t.url, `query($id: ID!) { device(id: $id) { status } }`, { id: device.id }, { token: owner.token }));
+    expect(read.device.status).toEqual({ note: "a\u0000b" });
+  });
+
+  it("refuses instants outside 0001 to 9999 in filters with BAD_USER_INPUT", async () => {
+    const device = await addDevice(t.url, owner.token);
+    for (const vars of [{ since: "0000-01-01T00:00:00Z" }, { until: "0001-01-01T00:00:00+01:00" }]) {
+      expectError(await gql(t.url, READINGS, { id: device.id, ...vars }, { token: owner.token }), "BAD_USER_INPUT", 400);
+    }
+    expectData(await gql(t.url, READINGS, { id: device.id, since: "0001-01-01T00:00:00Z", until: "9999-12-31T23:59:59.999Z" }, { token: owner.token }));
   });
 });
 
@@ -154,7 +166,7 @@ describe("Device.readings", () => {
   it("refuses a bad cursor and page sizes outside 1 to 500 with BAD_USER_INPUT", async () => {
     const device = await addDevice(t.url, owner.token);
     const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-    for (const vars of [{ after: "garbage" }, { first: 0 }, { first: 501 }, { after: cursor([1, "x"]) }, { after: cursor([Number.MAX_SAFE_INTEGER, "1"]) }, { after: cursor([1, "99999999999999999999"]) }, { after: cursor([1, "-1"]) }]) {
+    for (const vars of [{ after: "garbage" }, { first: 0 }, { first: 501 }, { after: cursor([1, "x"]) }, { after: cursor([Number.MAX_SAFE_INTEGER, "1"]) }, { after: cursor([1, "99999999999999999999"]) }, { after: cursor([1, "-1"]) }, { after: cursor([Date.parse("0000-06-01T00:00:00Z"), "1"]) }]) {
       expectError(await gql(t.url, READINGS, { id: device.id, ...vars }, { token: owner.token }), "BAD_USER_INPUT", 400);
     }
   });

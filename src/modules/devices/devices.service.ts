@@ -5,6 +5,7 @@ import type { KeyRefusalCounter } from "../../auth/keyRefusals.js";
 import { KEY_EVENT, type ApiKeyVerifier, type AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
 import { badUserInput, fleetError, isUniqueViolation, notFound } from "../../errors.js";
 import { CONTROL_CHARACTER } from "../../text.js";
+import { checkInstant } from "../../instants.js";
 import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
 import type { Clock } from "../../services.js";
 import type { DeviceActivityBuffer } from "./deviceActivity.js";
@@ -43,6 +44,7 @@ export interface KeyHistoryEntry {
 }
 
 function checkExpiry(expiresAt: Date | null | undefined, now: Date): void {
+  checkInstant("expiresAt", expiresAt);
   if (expiresAt && expiresAt <= now) throw badUserInput("expiresAt must be in the future.");
 }
 

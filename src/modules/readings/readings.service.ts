@@ -3,6 +3,7 @@ import type { AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
 import type { BatchOutcome, FleetDb, ReadingRow } from "../../db/types.js";
 import { badUserInput } from "../../errors.js";
 import { CONTROL_CHARACTER } from "../../text.js";
+import { checkInstant } from "../../instants.js";
 import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
 import type { Clock } from "../../services.js";
 
@@ -84,6 +85,8 @@ export function createReadingsService(db: FleetDb, clock: Clock, onStored: (acce
 
     async list(deviceId: string, filter: ReadingFilter): Promise<Connection<Reading>> {
       const size = checkPageSize(filter.first, 100);
+      checkInstant("since", filter.since);
+      checkInstant("until", filter.until);
       const position = decodeCursor(filter.after);
       const positionId = position ? cursorReadingId(position.id) : null;
       const rows = await prisma.reading.findMany({
