@@ -128,6 +128,17 @@ describe("revokeDevice", () => {
     const second = expectData(await gql(t.url, REVOKE, { id: device.id }, { token: owner.token }));
     expect(second.revokeDevice.revokedAt).toBe(first.revokeDevice.revokedAt);
   });
+
+  it("records one revocation in the key history when revoked five times at once", async () => {
+    const owner = await signUpUser(t.url);
+    const device = await addDevice(t.url, owner.token);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => gql(t.url, REVOKE, { id: device.id }, { token: owner.token })));
+    const times = new Set(answers.map((answer) => expectData(answer).revokeDevice.revokedAt));
+    expect(times.size).toBe(1);
+    const history = expectData(await gql(t.url, `query($id: ID!) { device(id: $id) { keyEvents { edges { node { kind at } } } } }`, { id: device.id }, { token: owner.token }));
+    const revocations = history.device.keyEvents.edges.filter((edge: { node: { kind: string } }) => edge.node.kind === "REVOKED");
+    expect(revocations.map((edge: { node: { at: string } }) => edge.node.at)).toEqual([...times]);
+  });
 });
 
 describe("isolation between owners", () => {

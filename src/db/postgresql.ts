@@ -19,19 +19,28 @@ const INSERT_READINGS = `INSERT INTO "Reading" ("deviceId", "metric", "value", "
   SELECT $1, r.metric, r.value, r.recorded_at, $5
   FROM unnest($2::text[], $3::float8[], $4::timestamptz[]) AS r(metric, value, recorded_at)`;
 
-// Claims the batch id before the readings go in: of two concurrent sends of one batch the
-// second waits here for the first to commit, then finds its row.
+// Claims the batch id before the readings go in, in one statement: a new id is inserted, one
+// older than the duplicate window is taken over, and one inside the window is only locked
+// (ON CONFLICT locks the row it conflicts with even when the WHERE declines the update), so it
+// cannot vanish before it is read. Of two concurrent sends of one batch the second waits here
+// for the first to commit, then finds its row.
 const CLAIM_BATCH = `INSERT INTO "ReportBatch" ("deviceId", "batchId", "accepted", "createdAt") VALUES ($1, $2, $3, $4)
-  ON CONFLICT ("deviceId", "batchId") DO NOTHING`;
-const PREVIOUS_BATCH = `SELECT "accepted", "createdAt" FROM "ReportBatch" WHERE "deviceId" = $1 AND "batchId" = $2 FOR UPDATE`;
-const RENEW_BATCH = `UPDATE "ReportBatch" SET "accepted" = $3, "createdAt" = $4 WHERE "deviceId" = $1 AND "batchId" = $2`;
+  ON CONFLICT ("deviceId", "batchId") DO UPDATE SET "accepted" = EXCLUDED."accepted", "createdAt" = EXCLUDED."createdAt"
+  WHERE "ReportBatch"."createdAt" < $5
+  RETURNING 1`;
+const PREVIOUS_BATCH = `SELECT "accepted" FROM "ReportBatch" WHERE "deviceId" = $1 AND "batchId" = $2`;
 
-// Never older over newer: another instance may have written a later heartbeat first. Rows are
-// updated in id order, so two instances flushing the same devices cannot deadlock.
+// Never older over newer: another instance may have written a later heartbeat first.
 const WRITE_ACTIVITY = `UPDATE "Device" AS d
   SET "lastSeenAt" = a.seen, "status" = CASE WHEN a.keep_status THEN d."status" ELSE a.status END
-  FROM (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::bool[]) AS u(id, seen, status, keep_status) ORDER BY id) AS a
+  FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::bool[]) AS a(id, seen, status, keep_status)
   WHERE d."id" = a.id AND (d."lastSeenAt" IS NULL OR d."lastSeenAt" <= a.seen)`;
+// The UPDATE's plan decides the order it locks rows in; taking the locks first, in id order,
+// keeps two instances flushing overlapping devices from deadlocking each other.
+const LOCK_DEVICES = `SELECT 1 FROM "Device" WHERE "id" = ANY($1::text[]) ORDER BY "id" FOR NO KEY UPDATE`;
+
+/** PostgreSQL's deadlock_detected and serialization_failure: the transaction may simply be run again. */
+const isRetryable = (error: unknown) => ["40P01", "40001"].includes((error as { code?: string })?.code ?? "");
 
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -81,13 +90,10 @@ export async function openPostgres(url: string, options: OpenPostgresOptions): P
       inTransaction(pool, async (client): Promise<BatchOutcome> => {
         const accepted = batch.readings.length;
         if (batch.batchId !== null) {
-          const claimed = await client.query(CLAIM_BATCH, [batch.deviceId, batch.batchId, accepted, batch.receivedAt]);
+          const claimed = await client.query(CLAIM_BATCH, [batch.deviceId, batch.batchId, accepted, batch.receivedAt, batch.duplicateWindowStart]);
           if (claimed.rowCount === 0) {
-            const previous = await client.query<{ accepted: number; createdAt: Date }>(PREVIOUS_BATCH, [batch.deviceId, batch.batchId]);
-            const row = previous.rows[0]!;
-            if (row.createdAt >= batch.duplicateWindowStart) return { accepted: row.accepted, duplicate: true };
-            // Older than the window: the id may be used again.
-            await client.query(RENEW_BATCH, [batch.deviceId, batch.batchId, accepted, batch.receivedAt]);
+            const previous = await client.query<{ accepted: number }>(PREVIOUS_BATCH, [batch.deviceId, batch.batchId]);
+            return { accepted: previous.rows[0]!.accepted, duplicate: true };
           }
         }
         const metrics: string[] = [];
@@ -103,12 +109,19 @@ export async function openPostgres(url: string, options: OpenPostgresOptions): P
       }),
     writeDeviceActivity: async (entries: DeviceActivity[]) => {
       if (entries.length === 0) return;
-      await pool.query(WRITE_ACTIVITY, [
-        entries.map((e) => e.deviceId),
-        entries.map((e) => e.lastSeenAt),
-        entries.map((e) => e.status ?? null),
-        entries.map((e) => e.status === undefined),
-      ]);
+      const ids = entries.map((e) => e.deviceId);
+      const write = () =>
+        inTransaction(pool, async (client) => {
+          await client.query(LOCK_DEVICES, [ids]);
+          await client.query(WRITE_ACTIVITY, [ids, entries.map((e) => e.lastSeenAt), entries.map((e) => e.status ?? null), entries.map((e) => e.status === undefined)]);
+        });
+      try {
+        await write();
+      } catch (error) {
+        // Lock order rules out deadlocks among FleetQL's own flushes, not with every other writer.
+        if (!isRetryable(error)) throw error;
+        await write();
+      }
     },
     forgetBatchesBefore: async (cutoff) => {
       await pool.query(`DELETE FROM "ReportBatch" WHERE "createdAt" < $1`, [cutoff]);

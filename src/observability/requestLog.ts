@@ -31,7 +31,9 @@ export function requestLogPlugin(logger: Logger, metrics: FleetMetrics): ApolloS
           const fields = rootFields(operation);
           const label = operationLabel(fields);
           const formatted = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
-          const code = formatted?.[0]?.extensions?.code ?? (errors?.length ? "INTERNAL_SERVER_ERROR" : "OK");
+          // An internal error decides the outcome (and the 500) whatever else went wrong.
+          const codes = (formatted ?? []).map((error) => error.extensions?.code);
+          const code = codes.includes("INTERNAL_SERVER_ERROR") ? "INTERNAL_SERVER_ERROR" : (codes[0] ?? (errors?.length ? "INTERNAL_SERVER_ERROR" : "OK"));
           const outcome = typeof code === "string" ? code : "UNKNOWN";
           metrics.requests.inc({ operation: label, outcome });
           metrics.duration.observe({ operation: label }, seconds);

@@ -9,7 +9,7 @@ import { createDb } from "../../src/db/index.js";
 import { loadMigrations } from "../../src/db/migrations.js";
 import { parsePostgresUrl } from "../../src/db/postgresUrl.js";
 import { startTestServer } from "../helpers/server.js";
-import { addDevice, expectData, expectError, gql, HEARTBEAT, signUpUser } from "../helpers/client.js";
+import { addDevice, expectData, expectError, gql, HEARTBEAT, REPORT, signUpUser } from "../helpers/client.js";
 import { createTestDatabase, POSTGRES_TEST_URL, query, uniqueName } from "../helpers/db.js";
 import { ROOT } from "../helpers/process.js";
 
@@ -145,5 +145,65 @@ describe("key events committed out of id order", () => {
       expect(Date.now() - start).toBeLessThan(1500);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  });
+});
+
+describe("writes racing other sessions", () => {
+  it("stores a batch resent after its window whose old record is deleted mid-claim", async () => {
+    const database = await createTestDatabase("postgresql");
+    cleanups.push(() => database.drop());
+    let now = Date.UTC(2026, 0, 1);
+    const t = await startTestServer({ database, clock: { now: () => new Date(now) } });
+    cleanups.push(() => t.stop());
+    const owner = await signUpUser(t.url);
+    const device = await addDevice(t.url, owner.token);
+    const readings = [{ metric: "m", value: 1, recordedAt: new Date(now).toISOString() }];
+    expectData(await gql(t.url, REPORT, { k: device.apiKey, r: readings, b: "old" }));
+    now += 25 * 3600_000;
+
+    // Another session (the hourly clean-up, say) holds the expired record, then deletes it.
+    const { connectionString, schema } = parsePostgresUrl(database.url);
+    const janitor = new pg.Client({ connectionString, options: `-c search_path="${schema}"` });
+    await janitor.connect();
+    try {
+      await janitor.query("BEGIN");
+      await janitor.query(`SELECT 1 FROM "ReportBatch" WHERE "deviceId" = $1 FOR UPDATE`, [device.id]);
+      const resend = gql(t.url, REPORT, { k: device.apiKey, r: [{ metric: "m", value: 2 }], b: "old" });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await janitor.query(`DELETE FROM "ReportBatch" WHERE "deviceId" = $1`, [device.id]);
+      await janitor.query("COMMIT");
+      expect(expectData(await resend).reportReadings).toEqual({ accepted: 1, duplicate: false });
+    } finally {
+      await janitor.end();
+    }
+    expect(await query(database.url, `SELECT 1 FROM "Reading" WHERE "deviceId" = $1`, [device.id])).toHaveLength(2);
+  });
+
+  it("lets two instances flush overlapping devices' heartbeats at once without deadlocking", async () => {
+    const url = await scratchSchema();
+    const [one, two] = await Promise.all([createDb(url, { migrate: true, poolSize: 2 }), createDb(url, { migrate: true, poolSize: 2 })]);
+    cleanups.push(() => one!.close(), () => two!.close());
+    const ids = Array.from({ length: 300 }, (_, i) => `device-${String(i).padStart(3, "0")}`);
+    await query(url, `INSERT INTO "User" (id, email, "passwordHash") VALUES ('u', 'u@example.com', 'x')`);
+    // Stored in the reverse of id order, so that a plan scanning the table and a plan driven
+    // by the list of ids meet the rows in opposite orders.
+    await query(url, `INSERT INTO "Device" (id, "ownerId", name, "keyPrefix") SELECT id, 'u', id, 'fq_x' FROM unnest($1::text[]) AS id ORDER BY id DESC`, [ids]);
+    await query(url, `ANALYZE "Device"`);
+    const many = ids.slice(0, 250);
+    const few = many.filter((_, i) => i % 10 === 0);
+    let at = Date.UTC(2026, 0, 1);
+    const until = Date.now() + 3000;
+    const flushes = async (db: typeof one, chosen: string[]) => {
+      let count = 0;
+      while (Date.now() < until) {
+        await db!.writeDeviceActivity(chosen.map((deviceId) => ({ deviceId, lastSeenAt: new Date(at++) })));
+        count++;
+      }
+      return count;
+    };
+    const counts = await Promise.all([flushes(one, many), flushes(two, few), flushes(two, [...few].reverse())]);
+    for (const count of counts) expect(count).toBeGreaterThan(5);
+    const [row] = await query<{ n: string }>(url, `SELECT count(*) AS n FROM "Device" WHERE "lastSeenAt" IS NOT NULL`);
+    expect(Number(row!.n)).toBe(250);
   });
 });

@@ -168,12 +168,14 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
       const current = await ownedDevice(ownerId, id);
       if (current.revokedAt) return present(current);
       const now = clock.now();
-      await prisma.$transaction([
-        prisma.device.updateMany({ where: { id, ownerId, revokedAt: null }, data: { revokedAt: now } }),
+      await prisma.$transaction(async (tx) => {
+        // Of concurrent revocations only the one that sets revokedAt writes the history.
+        const revoked = await tx.device.updateMany({ where: { id, ownerId, revokedAt: null }, data: { revokedAt: now } });
+        if (revoked.count === 0) return;
         // Expiries and grace periods still ahead will never come: the keys end now.
-        prisma.keyEvent.deleteMany({ where: { deviceId: id, at: { gt: now } } }),
-        prisma.keyEvent.create({ data: { deviceId: id, kind: KEY_EVENT.revoked, at: now } }),
-      ]);
+        await tx.keyEvent.deleteMany({ where: { deviceId: id, at: { gt: now } } });
+        await tx.keyEvent.create({ data: { deviceId: id, kind: KEY_EVENT.revoked, at: now } });
+      });
       // Evicts by device, not by the key read above: a rotation in between changed the key.
       keys.keysChanged(id);
       return present(await ownedDevice(ownerId, id));
