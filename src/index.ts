@@ -25,7 +25,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(dataDirectory(config.databaseUrl));
-  const db = await createDb(config.databaseUrl, { migrate: config.migrateOnStart, poolSize: config.databasePoolSize });
+  const db = await createDb(config.databaseUrl, {
+    migrate: config.migrateOnStart,
+    poolSize: config.databasePoolSize,
+    onMigrationWait: (message) => logger.warn(message),
+  });
   if (db.appliedMigrations.length > 0) logger.info({ migrations: db.appliedMigrations }, "database migrated");
   const server = await createServer({
     db,

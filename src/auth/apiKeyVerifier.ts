@@ -49,6 +49,8 @@ interface CachedKey {
 const STALE_POLL_SLACK_MS = 1000;
 /** How long a transaction may hold a key event uncommitted and still be seen. */
 export const EVENT_LOOKBACK_MS = 10_000;
+/** How many of the newest key events the first poll takes as already handled. */
+const STARTING_EVENTS = 1000;
 const REFUSED = { device: null, ended: null } as const;
 const UNCHECKED = { device: null, unchecked: true } as const;
 
@@ -156,11 +158,15 @@ export class ApiKeyVerifier {
   async poll(): Promise<void> {
     if (this.lastPollAt === null) return;
     if (this.horizonId === null) {
-      const last = await this.prisma.keyEvent.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
+      // The starting point sits below the newest events, which count as handled (nothing is
+      // cached yet), so that one among them still uncommitted is seen once it commits.
+      const newest = await this.prisma.keyEvent.findMany({ orderBy: { id: "desc" }, select: { id: true }, take: STARTING_EVENTS });
       // Whatever was cached before the starting point was known may predate an eviction.
       this.forgetAll();
-      this.horizonId = last?.id ?? 0;
-      this.lastPollAt = Date.now();
+      const now = Date.now();
+      for (const { id } of newest) this.recentEvents.set(id, now);
+      this.horizonId = newest.length === STARTING_EVENTS ? newest.at(-1)!.id - 1 : 0;
+      this.lastPollAt = now;
       return;
     }
     const events = await this.prisma.keyEvent.findMany({

@@ -8,6 +8,8 @@ export interface CreateDbOptions {
   migrate?: boolean;
   /** PostgreSQL only: connections in the pool. */
   poolSize?: number;
+  /** PostgreSQL only: told while start-up waits for another instance's migration lock. */
+  onMigrationWait?: (message: string) => void;
 }
 
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
@@ -19,7 +21,7 @@ export async function createDb(url: string, options: CreateDbOptions = {}): Prom
   if (isPostgresUrl(url)) {
     // Loaded only when asked for: a SQLite deployment never loads pg or its Prisma client.
     const { openPostgres } = await import("./postgresql.js");
-    return openPostgres(url, { migrate, poolSize: options.poolSize });
+    return openPostgres(url, { migrate, poolSize: options.poolSize, onMigrationWait: options.onMigrationWait });
   }
   throw new Error(`unsupported DATABASE_URL scheme: ${url.split(":")[0]}:`);
 }

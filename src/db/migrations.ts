@@ -15,7 +15,16 @@ export interface Migration {
 
 const PRISMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prisma");
 
+const loaded = new Map<string, Migration[]>();
+
+/** The committed migrations, read once per process (readiness checks compare against them). */
 export function loadMigrations(provider: "sqlite" | "postgresql"): Migration[] {
+  let migrations = loaded.get(provider);
+  if (!migrations) loaded.set(provider, (migrations = readMigrations(provider)));
+  return migrations;
+}
+
+function readMigrations(provider: "sqlite" | "postgresql"): Migration[] {
   const dir = path.join(PRISMA_DIR, provider, "migrations");
   return fs
     .readdirSync(dir, { withFileTypes: true })

@@ -3,7 +3,7 @@
 // the JS engine `migrate deploy` fails on PostgreSQL), so FleetQL applies them itself.
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { loadMigrations, pendingMigrations, type AppliedMigration } from "./migrations.js";
+import { loadMigrations, MigrationError, pendingMigrations, type AppliedMigration } from "./migrations.js";
 
 // Prisma's own advisory lock key for migrations: FleetQL instances starting together, and
 // Prisma's CLI, take turns instead of applying the same migration twice.
@@ -23,11 +23,35 @@ const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 
 const APPLIED = `SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"`;
 
+const LOCK_RETRY_MS = 250;
+const LOCK_WAIT_REPORT_MS = 10_000;
+const LOCK_WAIT_LIMIT_MS = 10 * 60_000;
+
+/** Waits for the migration lock, saying so every 10 s, and gives up after 10 minutes. */
+async function takeMigrationLock(client: pg.PoolClient, onWaiting: (message: string) => void): Promise<void> {
+  const start = Date.now();
+  let reportedAt = start;
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${PRISMA_MIGRATE_LOCK}) AS locked`);
+    if (rows[0]!.locked) return;
+    const waited = Date.now() - start;
+    if (waited >= LOCK_WAIT_LIMIT_MS) {
+      throw new MigrationError(`another session has held the migration lock (pg_advisory_lock ${PRISMA_MIGRATE_LOCK}) for ${Math.round(waited / 60_000)} minutes`);
+    }
+    if (Date.now() - reportedAt >= LOCK_WAIT_REPORT_MS) {
+      reportedAt = Date.now();
+      onWaiting(`waiting ${Math.round(waited / 1000)} s for the migration lock another instance holds`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+  }
+}
+
 /** Brings the schema to the current migrations; returns the names it applied. */
-export async function migratePostgres(pool: pg.Pool, schema: string): Promise<string[]> {
+export async function migratePostgres(pool: pg.Pool, schema: string, onWaiting: (message: string) => void = () => {}): Promise<string[]> {
   const client = await pool.connect();
+  let unlocked = false;
   try {
-    await client.query(`SELECT pg_advisory_lock(${PRISMA_MIGRATE_LOCK})`);
+    await takeMigrationLock(client, onWaiting);
     try {
       if (schema !== "public") await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
       await client.query(MIGRATIONS_TABLE);
@@ -52,10 +76,14 @@ export async function migratePostgres(pool: pg.Pool, schema: string): Promise<st
       }
       return pending.map((m) => m.name);
     } finally {
-      await client.query(`SELECT pg_advisory_unlock(${PRISMA_MIGRATE_LOCK})`).catch(() => undefined);
+      unlocked = await client.query(`SELECT pg_advisory_unlock(${PRISMA_MIGRATE_LOCK})`).then(
+        () => true,
+        () => false,
+      );
     }
   } finally {
-    client.release();
+    // A connection that may still hold the lock must not go back to the pool.
+    client.release(!unlocked);
   }
 }
 

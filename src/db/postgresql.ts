@@ -11,6 +11,8 @@ import type { BatchOutcome, DeviceActivity, FleetDb, ReadingBatch } from "./type
 
 export interface OpenPostgresOptions {
   migrate: boolean;
+  /** Told while start-up waits for another instance's migration lock. */
+  onMigrationWait?: (message: string) => void;
   /** Connections in the pool (Prisma's queries and FleetQL's own share it). */
   poolSize?: number;
 }
@@ -42,6 +44,8 @@ const LOCK_DEVICES = `SELECT 1 FROM "Device" WHERE "id" = ANY($1::text[]) ORDER 
 /** PostgreSQL's deadlock_detected and serialization_failure: the transaction may simply be run again. */
 const isRetryable = (error: unknown) => ["40P01", "40001"].includes((error as { code?: string })?.code ?? "");
 
+const READY_CHECK_TIMEOUT_MS = 2000;
+
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
@@ -70,12 +74,13 @@ export async function openPostgres(url: string, options: OpenPostgresOptions): P
   pool.on("error", () => undefined);
   let appliedMigrations: string[] = [];
   try {
-    if (options.migrate) appliedMigrations = await migratePostgres(pool, schema);
+    if (options.migrate) appliedMigrations = await migratePostgres(pool, schema, options.onMigrationWait);
   } catch (error) {
     await pool.end();
     throw error;
   }
 
+  let migrated = false;
   const adapter = new PrismaPg(pool, { schema, disposeExternalPool: false });
   // Both generated clients come from model-for-model identical schemas (test/schemaAgreement
   // holds them to it), so the PostgreSQL client serves where the SQLite client's type is named.
@@ -126,7 +131,18 @@ export async function openPostgres(url: string, options: OpenPostgresOptions): P
     forgetBatchesBefore: async (cutoff) => {
       await pool.query(`DELETE FROM "ReportBatch" WHERE "createdAt" < $1`, [cutoff]);
     },
-    isReady: () => postgresIsMigrated(pool).catch(() => false),
+    // Once migrated, a reachable database is a ready one; a check never waits past 2 s, so a
+    // busy pool cannot make the load balancer's probe time out.
+    isReady: async () => {
+      const check = migrated ? pool.query("SELECT 1").then(() => true) : postgresIsMigrated(pool).then((ok) => (migrated = ok));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), READY_CHECK_TIMEOUT_MS)));
+      try {
+        return await Promise.race([check.catch(() => false), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     close: async () => {
       await prisma.$disconnect();
       await pool.end();

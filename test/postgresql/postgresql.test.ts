@@ -95,6 +95,25 @@ describe("PostgreSQL migrations", () => {
     expect(applied.map((row) => row.migration_name).sort()).toEqual(loadMigrations("postgresql").map((m) => m.name));
   });
 
+  it("wait while another session holds Prisma's migration lock, then go ahead", async () => {
+    const url = await scratchSchema();
+    const holder = new pg.Client({ connectionString: POSTGRES_TEST_URL! });
+    await holder.connect();
+    try {
+      await holder.query("SELECT pg_advisory_lock(72707369)");
+      let opened = false;
+      const opening = createDb(url, { migrate: true, poolSize: 1 }).then((db) => ((opened = true), db));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(opened).toBe(false);
+      await holder.query("SELECT pg_advisory_unlock(72707369)");
+      const db = await opening;
+      expect(await db.isReady()).toBe(true);
+      await db.close();
+    } finally {
+      await holder.end();
+    }
+  });
+
   it("store readings as time series: timestamptz, a 64-bit id, and a (deviceId, metric, recordedAt) index", async () => {
     const url = await scratchSchema();
     await (await createDb(url, { migrate: true })).close();
@@ -144,6 +163,40 @@ describe("key events committed out of id order", () => {
     while ((await gql(b.url, HEARTBEAT, { k: slow.apiKey })).status !== 403) {
       expect(Date.now() - start).toBeLessThan(1500);
       await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+});
+
+describe("key events uncommitted while an instance starts", () => {
+  it("still reach it once they commit", async () => {
+    const database = await createTestDatabase("postgresql");
+    cleanups.push(() => database.drop());
+    const a = await startTestServer({ database, keyEventPollMs: 100 });
+    cleanups.push(() => a.stop());
+    const owner = await signUpUser(a.url);
+    const slow = await addDevice(a.url, owner.token);
+    const other = await addDevice(a.url, owner.token);
+
+    const { connectionString, schema } = parsePostgresUrl(database.url);
+    const client = new pg.Client({ connectionString, options: `-c search_path="${schema}"` });
+    await client.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query(`UPDATE "Device" SET "revokedAt" = now() WHERE id = $1`, [slow.id]);
+      await client.query(`INSERT INTO "KeyEvent" ("deviceId", kind, at) VALUES ($1, 'revoked', now())`, [slow.id]);
+      // A later event commits before the new instance looks for its starting point.
+      expectData(await gql(a.url, `mutation($id: ID!) { revokeDevice(id: $id) { id } }`, { id: other.id }, { token: owner.token }));
+      const b = await startTestServer({ database, keyEventPollMs: 100 });
+      cleanups.push(() => b.stop());
+      expectData(await gql(b.url, HEARTBEAT, { k: slow.apiKey })); // cached on b
+      await client.query("COMMIT");
+      const start = Date.now();
+      while ((await gql(b.url, HEARTBEAT, { k: slow.apiKey })).status !== 403) {
+        expect(Date.now() - start).toBeLessThan(1500);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await client.end();
     }
   });
 });
