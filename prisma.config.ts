@@ -7,10 +7,10 @@ import path from "node:path";
 import { defineConfig } from "prisma/config";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { parsePostgresUrl } from "./src/db/postgresUrl.js";
+import { isPostgresUrl, parsePostgresUrl } from "./src/db/postgresUrl.js";
 
 const url = process.env.DATABASE_URL ?? "";
-const postgres = /^postgres(ql)?:\/\//.test(url);
+const postgres = isPostgresUrl(url);
 
 // The database `npm start` uses, unless DATABASE_URL names another SQLite file.
 const sqliteUrl = url.startsWith("file:") ? url : "file:./data/fleetql.db";

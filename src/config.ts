@@ -1,4 +1,6 @@
 // The one place that reads the environment. Everything else receives a Config.
+import type { RateLimit } from "./rateLimit.js";
+import { isPostgresUrl, parsePostgresUrl } from "./db/postgresUrl.js";
 
 export interface Config {
   nodeEnv: "development" | "production" | "test";
@@ -38,8 +40,6 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   refusedKeys: { perSecond: 60 / 60, burst: 60 },
 };
 
-import type { RateLimit } from "./rateLimit.js";
-import { parsePostgresUrl } from "./db/postgresUrl.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -88,7 +88,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const host = value("HOST") ?? "127.0.0.1";
 
   const databaseUrl = value("DATABASE_URL") ?? DEFAULT_DATABASE_URL;
-  if (/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+  if (isPostgresUrl(databaseUrl)) {
     try {
       parsePostgresUrl(databaseUrl);
     } catch (error) {

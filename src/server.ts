@@ -100,8 +100,8 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
       routes: {
         "/healthz": (_req, res) => sendJson(res, 200, { status: "ok" }),
         "/metrics": async (_req, res) => {
-          const text = await metrics.registry.metrics();
-          res.writeHead(200, { "content-type": metrics.registry.contentType, "content-length": Buffer.byteLength(text) });
+          const text = await metrics.text();
+          res.writeHead(200, { "content-type": metrics.contentType, "content-length": Buffer.byteLength(text) });
           res.end(text);
         },
         "/readyz": async (_req, res) => {

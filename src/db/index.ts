@@ -1,4 +1,5 @@
 import { openSqlite } from "./sqlite.js";
+import { isPostgresUrl } from "./postgresUrl.js";
 import type { FleetDb } from "./types.js";
 
 export type { FleetDb } from "./types.js";
@@ -12,7 +13,6 @@ export interface CreateDbOptions {
   onMigrationWait?: (message: string) => void;
 }
 
-export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
 /** Opens the database the URL names: `file:` for SQLite, `postgresql://` for PostgreSQL. */
 export async function createDb(url: string, options: CreateDbOptions = {}): Promise<FleetDb> {

@@ -7,6 +7,9 @@ export interface PostgresUrl {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
+/** postgresql:// (or postgres://) selects PostgreSQL; everything else is for SQLite's `file:`. */
+export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
+
 export class PostgresUrlError extends Error {}
 
 export function parsePostgresUrl(url: string): PostgresUrl {

@@ -7,6 +7,7 @@ import type { PrismaClient } from "../generated/prisma/client.js";
 import { PrismaClient as PostgresPrismaClient } from "../generated/prisma-postgresql/client.js";
 import { migratePostgres, postgresIsMigrated } from "./postgresMigrations.js";
 import { parsePostgresUrl } from "./postgresUrl.js";
+import { retryingConflicts } from "./conflicts.js";
 import type { BatchOutcome, DeviceActivity, FleetDb, ReadingBatch } from "./types.js";
 
 export interface OpenPostgresOptions {
@@ -40,9 +41,6 @@ const WRITE_ACTIVITY = `UPDATE "Device" AS d
 // The UPDATE's plan decides the order it locks rows in; taking the locks first, in id order,
 // keeps two instances flushing overlapping devices from deadlocking each other.
 const LOCK_DEVICES = `SELECT 1 FROM "Device" WHERE "id" = ANY($1::text[]) ORDER BY "id" FOR NO KEY UPDATE`;
-
-/** PostgreSQL's deadlock_detected and serialization_failure: the transaction may simply be run again. */
-const isRetryable = (error: unknown) => ["40P01", "40001"].includes((error as { code?: string })?.code ?? "");
 
 const READY_CHECK_TIMEOUT_MS = 2000;
 
@@ -115,18 +113,13 @@ export async function openPostgres(url: string, options: OpenPostgresOptions): P
     writeDeviceActivity: async (entries: DeviceActivity[]) => {
       if (entries.length === 0) return;
       const ids = entries.map((e) => e.deviceId);
-      const write = () =>
+      // Lock order rules out deadlocks among FleetQL's own flushes, not with every other writer.
+      await retryingConflicts(() =>
         inTransaction(pool, async (client) => {
           await client.query(LOCK_DEVICES, [ids]);
           await client.query(WRITE_ACTIVITY, [ids, entries.map((e) => e.lastSeenAt), entries.map((e) => e.status ?? null), entries.map((e) => e.status === undefined)]);
-        });
-      try {
-        await write();
-      } catch (error) {
-        // Lock order rules out deadlocks among FleetQL's own flushes, not with every other writer.
-        if (!isRetryable(error)) throw error;
-        await write();
-      }
+        }),
+      );
     },
     forgetBatchesBefore: async (cutoff) => {
       await pool.query(`DELETE FROM "ReportBatch" WHERE "createdAt" < $1`, [cutoff]);

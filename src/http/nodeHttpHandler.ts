@@ -36,7 +36,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-
 class BodyTooLargeError extends Error {}
 
 const cannotAnswer = (req: IncomingMessage) => req.socket.writableEnded || req.socket.destroyed;

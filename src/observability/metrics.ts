@@ -3,6 +3,18 @@
 // sends: an operation is named by its root field, not by the client's operationName.
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 
+// The process's metrics (memory, CPU, event loop) exist once per process, however many servers
+// it runs (the tests run several): one registry, created on first use.
+let processMetrics: Registry | null = null;
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    processMetrics.setDefaultLabels({ service: "fleetql" });
+    collectDefaultMetrics({ register: processMetrics, prefix: "fleetql_" });
+  }
+  return processMetrics;
+}
+
 export type KeyVerificationResult = "valid" | "invalid" | "missing" | "slowed";
 
 export class FleetMetrics {
@@ -34,7 +46,15 @@ export class FleetMetrics {
 
   constructor() {
     this.registry.setDefaultLabels({ service: "fleetql" });
-    collectDefaultMetrics({ register: this.registry, prefix: "fleetql_" });
+  }
+
+  /** The server's own metrics followed by the process's. */
+  async text(): Promise<string> {
+    return (await this.registry.metrics()) + (await processRegistry().metrics());
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 
   keyChecked(result: KeyVerificationResult): void {

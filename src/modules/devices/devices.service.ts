@@ -5,6 +5,7 @@ import type { KeyRefusalCounter } from "../../auth/keyRefusals.js";
 import { KEY_EVENT, type ApiKeyVerifier, type AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
 import { badUserInput, fleetError, isUniqueViolation, notFound } from "../../errors.js";
 import { CONTROL_CHARACTER } from "../../text.js";
+import { retryingConflicts } from "../../db/conflicts.js";
 import { checkInstant } from "../../instants.js";
 import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
 import type { Clock } from "../../services.js";
@@ -108,11 +109,13 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
       const key = newKey(id, minted, now, expiresAt);
       try {
         // The unique (ownerId, name) index decides between concurrent duplicates.
-        const [device] = await prisma.$transaction([
-          prisma.device.create({ data: { id, ownerId, name: checkedName, keyPrefix: minted.keyPrefix, createdAt: now } }),
-          prisma.apiKey.create({ data: key }),
-          prisma.keyEvent.createMany({ data: [event(key, KEY_EVENT.created, now), ...expiryEvents(key)] }),
-        ]);
+        const [device] = await retryingConflicts(() =>
+          prisma.$transaction([
+            prisma.device.create({ data: { id, ownerId, name: checkedName, keyPrefix: minted.keyPrefix, createdAt: now } }),
+            prisma.apiKey.create({ data: key }),
+            prisma.keyEvent.createMany({ data: [event(key, KEY_EVENT.created, now), ...expiryEvents(key)] }),
+          ]),
+        );
         return { device, apiKey: minted.key };
       } catch (error) {
         if (isUniqueViolation(error)) throw fleetError("DEVICE_NAME_TAKEN", "You already have a device with that name.");
@@ -136,7 +139,7 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
       if (current.revokedAt) throw badUserInput("This device is revoked; add a new device instead.");
       const minted = mintApiKey();
       const key = newKey(id, minted, now, expiresAt);
-      await prisma.$transaction(async (tx) => {
+      await retryingConflicts(() => prisma.$transaction(async (tx) => {
         // Claims the device against a concurrent rotation or revocation: only one of them
         // finds the key prefix it read.
         const claimed = await tx.device.updateMany({
@@ -159,7 +162,7 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
         }
         await tx.apiKey.create({ data: key });
         await tx.keyEvent.createMany({ data: [event(key, KEY_EVENT.rotated, now), ...expiryEvents(key)] });
-      });
+      }));
       keys.keysChanged(id);
       return { device: present(await ownedDevice(ownerId, id)), apiKey: minted.key };
     },
@@ -168,14 +171,14 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
       const current = await ownedDevice(ownerId, id);
       if (current.revokedAt) return present(current);
       const now = clock.now();
-      await prisma.$transaction(async (tx) => {
+      await retryingConflicts(() => prisma.$transaction(async (tx) => {
         // Of concurrent revocations only the one that sets revokedAt writes the history.
         const revoked = await tx.device.updateMany({ where: { id, ownerId, revokedAt: null }, data: { revokedAt: now } });
         if (revoked.count === 0) return;
         // Expiries and grace periods still ahead will never come: the keys end now.
         await tx.keyEvent.deleteMany({ where: { deviceId: id, at: { gt: now } } });
         await tx.keyEvent.create({ data: { deviceId: id, kind: KEY_EVENT.revoked, at: now } });
-      });
+      }));
       // Evicts by device, not by the key read above: a rotation in between changed the key.
       keys.keysChanged(id);
       return present(await ownedDevice(ownerId, id));

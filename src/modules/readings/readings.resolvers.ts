@@ -9,7 +9,4 @@ export const readingsResolvers: Resolvers = {
   Device: {
     readings: (device, filter, { services }) => services.readings.list(device.id, filter),
   },
-  Reading: {
-    id: (reading) => String(reading.id),
-  },
 };

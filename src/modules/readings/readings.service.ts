@@ -14,6 +14,9 @@ export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 export const DUPLICATE_WINDOW_MS = 24 * 60 * 60 * 1000;
 const EARLIEST_RECORDED_AT = Date.UTC(1970, 0, 1);
 
+/** A stored reading as FleetQL hands it on: its 64-bit id as a string, whichever database holds it. */
+export type StoredReading = Omit<Reading, "id"> & { id: string };
+
 export interface ReadingInput {
   metric: string;
   value: number;
@@ -83,7 +86,7 @@ export function createReadingsService(db: FleetDb, clock: Clock, onStored: (acce
       return outcome;
     },
 
-    async list(deviceId: string, filter: ReadingFilter): Promise<Connection<Reading>> {
+    async list(deviceId: string, filter: ReadingFilter): Promise<Connection<StoredReading>> {
       const size = checkPageSize(filter.first, 100);
       checkInstant("since", filter.since);
       checkInstant("until", filter.until);
@@ -106,7 +109,8 @@ export function createReadingsService(db: FleetDb, clock: Clock, onStored: (acce
         orderBy: [{ recordedAt: "desc" }, { id: "desc" }],
         take: size + 1,
       });
-      return toConnection(rows, size, (r) => ({ at: r.recordedAt, id: String(r.id) }));
+      const readings = rows.map((row): StoredReading => ({ ...row, id: String(row.id) }));
+      return toConnection(readings, size, (r) => ({ at: r.recordedAt, id: r.id }));
     },
 
     forgetOldBatches(): Promise<void> {

@@ -5,6 +5,7 @@ import { KEY_EVENT, type ApiKeyVerifier } from "../../auth/apiKeyVerifier.js";
 import { signUserToken, type JwtSettings } from "../../auth/jwt.js";
 import { badUserInput, fleetError, isUniqueViolation, unauthenticated } from "../../errors.js";
 import type { Clock } from "../../services.js";
+import { retryingConflicts } from "../../db/conflicts.js";
 
 export interface AuthResult {
   token: string;
@@ -97,11 +98,13 @@ export function createUsersService(prisma: PrismaClient, jwt: JwtSettings, keys:
       const at = clock.now();
       // Only a "deleted" event outlives each device, so other instances evict its keys too; the
       // cascade removes devices, keys, readings and batches with the account.
-      await prisma.$transaction([
-        prisma.keyEvent.deleteMany({ where: { deviceId: { in: devices.map((device) => device.id) } } }),
-        prisma.keyEvent.createMany({ data: devices.map((device) => ({ deviceId: device.id, kind: KEY_EVENT.deleted, at })) }),
-        prisma.user.delete({ where: { id: userId } }),
-      ]);
+      await retryingConflicts(() =>
+        prisma.$transaction([
+          prisma.keyEvent.deleteMany({ where: { deviceId: { in: devices.map((device) => device.id) } } }),
+          prisma.keyEvent.createMany({ data: devices.map((device) => ({ deviceId: device.id, kind: KEY_EVENT.deleted, at })) }),
+          prisma.user.delete({ where: { id: userId } }),
+        ]),
+      );
       for (const device of devices) keys.keysChanged(device.id);
       remember(userId, null);
       return true;
