@@ -304,7 +304,7 @@ export function formatTable(report: BenchReport): string {
   return lines.join("\n");
 }
 
-/** DESIGN.md §6's targets, judged from this run's numbers. */
+/** FleetQL's performance targets, judged from this run's numbers. */
 export function targetsSection(report: BenchReport): string {
   const find = (prefix: string) => report.scenarios.find((s) => s.name.startsWith(prefix))!;
   const beat = find("FleetQL heartbeat");
@@ -318,7 +318,7 @@ export function targetsSection(report: BenchReport): string {
     ["steady RSS under 250 MB", `${verdict(report.rss.steadyMb < 250)}: ${report.rss.steadyMb.toFixed(0)} MB`],
   ];
   if (soak) rows.push(["no RSS growth over the soak", `${verdict(soak.endMb <= soak.startMb * 1.1)}: ${soak.startMb.toFixed(0)} MB → ${soak.endMb.toFixed(0)} MB (peak ${soak.maxMb.toFixed(0)} MB)`]);
-  return ["| target (DESIGN.md §6) | this run |", "|---|---|", ...rows.map(([target, result]) => `| ${target} | ${result} |`)].join("\n");
+  return ["| FleetQL target | this run |", "|---|---|", ...rows.map(([target, result]) => `| ${target} | ${result} |`)].join("\n");
 }
 
 function machine(): string {

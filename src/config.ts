@@ -63,12 +63,55 @@ export function parseDurationSeconds(text: string): number | null {
   return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : null;
 }
 
-export function loadConfig(env: Record<string, string | undefined>): Config {
-  const problems: string[] = [];
-  const value = (name: string) => {
+type EnvValue = (name: string) => string | undefined;
+
+const envValue =
+  (env: Record<string, string | undefined>): EnvValue =>
+  (name) => {
     const raw = env[name];
     return raw === undefined || raw.trim() === "" ? undefined : raw.trim();
   };
+
+/** DATABASE_URL and DATABASE_POOL_SIZE, all that `npm run migrate` needs. */
+function databaseSettings(value: EnvValue, problems: string[]): DatabaseConfig {
+  const databaseUrl = value("DATABASE_URL") ?? DEFAULT_DATABASE_URL;
+  if (isPostgresUrl(databaseUrl)) {
+    try {
+      parsePostgresUrl(databaseUrl);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  } else if (!/^file:.+/.test(databaseUrl)) {
+    problems.push('DATABASE_URL must start with "file:" (SQLite) or "postgresql://" (PostgreSQL)');
+  }
+
+  let databasePoolSize = 10;
+  const poolRaw = value("DATABASE_POOL_SIZE");
+  if (poolRaw !== undefined) {
+    databasePoolSize = Number(poolRaw);
+    if (!/^\d+$/.test(poolRaw) || databasePoolSize < 1 || databasePoolSize > 1000) {
+      problems.push(`DATABASE_POOL_SIZE must be an integer from 1 to 1000 (got "${poolRaw}")`);
+    }
+  }
+  return { databaseUrl, databasePoolSize };
+}
+
+export interface DatabaseConfig {
+  databaseUrl: string;
+  databasePoolSize: number;
+}
+
+/** The database settings alone: `npm run migrate` needs no JWT secret or port. */
+export function loadDatabaseConfig(env: Record<string, string | undefined>): DatabaseConfig {
+  const problems: string[] = [];
+  const settings = databaseSettings(envValue(env), problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return settings;
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  const value = envValue(env);
 
   const nodeEnvRaw = value("NODE_ENV") ?? "development";
   let nodeEnv: Config["nodeEnv"] = "development";
@@ -87,16 +130,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
   const host = value("HOST") ?? "127.0.0.1";
 
-  const databaseUrl = value("DATABASE_URL") ?? DEFAULT_DATABASE_URL;
-  if (isPostgresUrl(databaseUrl)) {
-    try {
-      parsePostgresUrl(databaseUrl);
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-  } else if (!/^file:.+/.test(databaseUrl)) {
-    problems.push('DATABASE_URL must start with "file:" (SQLite) or "postgresql://" (PostgreSQL)');
-  }
+  const { databaseUrl, databasePoolSize } = databaseSettings(value, problems);
 
   let migrateOnStart = true;
   const migrateRaw = value("MIGRATE_ON_START")?.toLowerCase();
@@ -106,14 +140,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     else problems.push(`MIGRATE_ON_START must be true or false (got "${migrateRaw}")`);
   }
 
-  let databasePoolSize = 10;
-  const poolRaw = value("DATABASE_POOL_SIZE");
-  if (poolRaw !== undefined) {
-    databasePoolSize = Number(poolRaw);
-    if (!/^\d+$/.test(poolRaw) || databasePoolSize < 1 || databasePoolSize > 1000) {
-      problems.push(`DATABASE_POOL_SIZE must be an integer from 1 to 1000 (got "${poolRaw}")`);
-    }
-  }
 
   const jwtSecret = value("JWT_SECRET") ?? null;
   if (jwtSecret !== null && Buffer.byteLength(jwtSecret) < MIN_JWT_SECRET_BYTES) {

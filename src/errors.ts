@@ -1,4 +1,4 @@
-// The error contract of FleetQL (DESIGN.md §3): every error a client can cause is a
+// The error contract of FleetQL (README.md, Errors): every error a client can cause is a
 // GraphQLError carrying one of these codes and the HTTP status a device can act on.
 import { GraphQLError } from "graphql";
 

@@ -52,7 +52,10 @@ export function createServices(options: ServicesOptions) {
     },
     users: createUsersService(db.prisma, jwt, apiKeys, clock),
     devices: createDevicesService(db.prisma, apiKeys, keyRefusals, activity, clock),
-    readings: createReadingsService(db, clock, (accepted) => metrics.readingsAccepted.inc(accepted)),
+    readings: createReadingsService(db, clock, {
+      stored: (accepted) => metrics.readingsAccepted.inc(accepted),
+      deviceGone: (deviceId) => apiKeys.forgetDevice(deviceId),
+    }),
   };
 }
 

@@ -23,7 +23,8 @@ export function hasUnstorableText(value: unknown, allowNul = false): boolean {
     if (typeof item === "string") {
       if (unstorable.test(item)) return true;
     } else if (item !== null && typeof item === "object" && !(item instanceof Date)) {
-      for (const child of Object.values(item)) stack.push(child);
+      // Keys too: a JSON object's keys are stored as much as its values.
+      for (const [key, child] of Object.entries(item)) stack.push(key, child);
     }
   }
   return false;

@@ -86,6 +86,11 @@ describe("heartbeat", () => {
     expectData(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: fine }));
   });
 
+  it("refuses a status whose keys hold unpaired surrogates, as it refuses such values", async () => {
+    expectError(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { "a\ud800": 1 } }), "BAD_USER_INPUT", 400);
+    expectError(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { a: "\ud800" } }), "BAD_USER_INPUT", 400);
+  });
+
   it("refuses a status document over 16 KiB with BAD_USER_INPUT", async () => {
     expectError(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { blob: "x".repeat(17_000) } }), "BAD_USER_INPUT", 400);
   });

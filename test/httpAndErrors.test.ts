@@ -1,4 +1,4 @@
-// The HTTP side of the error contract (DESIGN.md §3) and GraphQL-over-HTTP request errors.
+// The HTTP side of the error contract (README.md, Errors) and GraphQL-over-HTTP request errors.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 import { addDevice, expectData, gql, HEARTBEAT, signUpUser } from "./helpers/client.js";
@@ -57,6 +57,17 @@ describe("request-level errors", () => {
   it("refuses JSON in a charset other than UTF-8 with 415", async () => {
     const response = await post(JSON.stringify({ query: "{ __typename }" }), { "content-type": "application/json; charset=latin1" });
     expect(response.status).toBe(415);
+  });
+
+  it("refuses a body that is not valid UTF-8 with 400, storing nothing", async () => {
+    const owner = await signUpUser(t.url);
+    // The bytes FF FE sit inside the device name: {"query":"mutation { addDevice(name: \"bad<FF FE>name\") { apiKey } }"}
+    const query = Buffer.concat([Buffer.from(`{"query":"mutation { addDevice(name: \\"bad`), Buffer.from([0xff, 0xfe]), Buffer.from(`name\\") { apiKey } }"}`)]);
+    const response = await fetch(t.url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${owner.token}` }, body: query });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("not valid UTF-8");
+    const list = expectData(await gql(t.url, `{ devices { edges { node { name } } } }`, {}, { token: owner.token }));
+    expect(list.devices.edges).toEqual([]);
   });
 
   it("refuses batched (array) requests with 400: one request, one operation", async () => {

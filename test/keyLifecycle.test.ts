@@ -93,6 +93,18 @@ describe("rotation with a grace period", () => {
     expect((await keysOf(device.id)).map((k: { keyPrefix: string }) => k.keyPrefix)).toEqual([prefix(third), prefix(second)]);
   });
 
+  it("runs ten concurrent rotations one after the other: all succeed, two keys work", async () => {
+    const device = await add();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => gql(t.url, ROTATE, { id: device.id, g: 60 }, { token: owner.token })));
+    const issued = answers.map((answer) => expectData(answer).rotateDeviceKey.apiKey as string);
+    expect(new Set(issued).size).toBe(10);
+    const working = (await keysOf(device.id)).map((k: { keyPrefix: string }) => k.keyPrefix);
+    expect(working).toHaveLength(2);
+    let accepted = 0;
+    for (const key of [device.key, ...issued]) if ((await gql(t.url, HEARTBEAT, { k: key })).status === 200) accepted++;
+    expect(accepted).toBe(2);
+  });
+
   it("takes 0 to 604800 seconds and refuses anything else", async () => {
     const device = await add();
     for (const g of [-1, 604_801]) {
@@ -133,12 +145,13 @@ describe("expiry", () => {
     await refused(next);
   });
 
-  it("refuses an expiry that is not in the future", async () => {
-    for (const x of [iso(now), iso(now - 1)]) {
+  it("refuses an expiry that is not in the future, or past 9999 once its offset is applied", async () => {
+    for (const x of [iso(now), iso(now - 1), "9999-12-31T23:59:59-23:59"]) {
       expectError(await gql(t.url, ADD, { n: `d-${randomUUID()}`, x }, { token: owner.token }), "BAD_USER_INPUT", 400);
     }
     const device = await add();
     expectError(await gql(t.url, ROTATE, { id: device.id, x: iso(now) }, { token: owner.token }), "BAD_USER_INPUT", 400);
+    expectError(await gql(t.url, ROTATE, { id: device.id, x: "9999-12-31T23:59:59-23:59" }, { token: owner.token }), "BAD_USER_INPUT", 400);
     await works(device.key);
   });
 });

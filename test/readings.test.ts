@@ -122,7 +122,7 @@ describe("reportReadings", () => {
 
   it("refuses instants outside 0001 to 9999 in filters with BAD_USER_INPUT", async () => {
     const device = await addDevice(t.url, owner.token);
-    for (const vars of [{ since: "0000-01-01T00:00:00Z" }, { until: "0001-01-01T00:00:00+01:00" }]) {
+    for (const vars of [{ since: "0000-01-01T00:00:00Z" }, { until: "0001-01-01T00:00:00+01:00" }, { since: "9999-12-31T23:59:59-23:59" }, { until: "0000-01-01T00:00:00+23:59" }]) {
       expectError(await gql(t.url, READINGS, { id: device.id, ...vars }, { token: owner.token }), "BAD_USER_INPUT", 400);
     }
     expectData(await gql(t.url, READINGS, { id: device.id, since: "0001-01-01T00:00:00Z", until: "9999-12-31T23:59:59.999Z" }, { token: owner.token }));

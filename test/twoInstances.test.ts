@@ -131,3 +131,25 @@ describe("two instances writing heartbeats late", () => {
     }
   });
 });
+
+describe("an instance that has not yet heard of a deleted account", () => {
+  it("refuses the account's device keys with INVALID_API_KEY, never a 500", async () => {
+    const shared = await createTestDatabase();
+    // A poll once a minute: the second instance learns of the deletion only from its own writes.
+    const first = await startTestServer({ database: shared, keyEventPollMs: 60_000 });
+    const second = await startTestServer({ database: shared, keyEventPollMs: 60_000 });
+    try {
+      const owner = await signUpUser(first.url);
+      const device = await addDevice(first.url, owner.token);
+      expectData(await gql(second.url, HEARTBEAT, { k: device.apiKey })); // cached on the second
+      expectData(await gql(first.url, `mutation($p: String!) { deleteAccount(password: $p) }`, { p: PASSWORD }, { token: owner.token }));
+      expectError(await gql(second.url, REPORT, { k: device.apiKey, r: [{ metric: "m", value: 1 }], b: "late" }), "INVALID_API_KEY", 403);
+      expectError(await gql(second.url, REPORT, { k: device.apiKey, r: [{ metric: "m", value: 1 }] }), "INVALID_API_KEY", 403);
+      expectError(await gql(second.url, HEARTBEAT, { k: device.apiKey }), "INVALID_API_KEY", 403);
+    } finally {
+      await first.stop();
+      await second.stop();
+      await shared.drop();
+    }
+  });
+});

@@ -201,7 +201,7 @@ export class ApiKeyVerifier {
       where: { keyHash },
       select: { id: true, keyHash: true, expiresAt: true, endsAt: true, device: { select: { id: true, ownerId: true, revokedAt: true } } },
     });
-    // The row was found by this digest; the constant-time comparison is DESIGN.md §4's rule
+    // The row was found by this digest; the constant-time comparison is FleetQL's rule for key checks
     // and a guard should the look-up ever become a prefix or case-insensitive match.
     if (!row || !digestsEqual(row.keyHash, keyHash)) {
       if (generation === this.generation) this.remember(this.unknown, keyHash);

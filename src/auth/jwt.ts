@@ -40,6 +40,8 @@ export function signUserToken(settings: JwtSettings, session: UserSession): stri
 }
 
 /** The session the token carries, or null when it is invalid in any way. */
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export function verifyUserToken(settings: JwtSettings, token: string): UserSession | null {
   try {
     const payload = jwt.verify(token, keyFor(settings.secret), {
@@ -47,7 +49,8 @@ export function verifyUserToken(settings: JwtSettings, token: string): UserSessi
       issuer: JWT_ISSUER,
       audience: JWT_AUDIENCE,
     });
-    if (typeof payload !== "object" || typeof payload.sub !== "string" || payload.sub === "") return null;
+    // User ids are UUIDs; anything else in `sub` names no account and must reach no query.
+    if (typeof payload !== "object" || typeof payload.sub !== "string" || !USER_ID.test(payload.sub)) return null;
     if (typeof payload.exp !== "number") return null;
     const version = (payload as { ver?: unknown }).ver;
     if (!Number.isSafeInteger(version)) return null;

@@ -1,9 +1,9 @@
 // npm run migrate: brings the database DATABASE_URL names to the current schema and exits.
-import { ConfigError, loadConfig } from "../config.js";
+import { ConfigError, loadDatabaseConfig } from "../config.js";
 import { createDb } from "./index.js";
 
 try {
-  const config = loadConfig(process.env);
+  const config = loadDatabaseConfig(process.env);
   const db = await createDb(config.databaseUrl, { migrate: true, poolSize: 1 });
   const ready = await db.isReady();
   await db.close();

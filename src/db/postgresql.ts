@@ -8,7 +8,7 @@ import { PrismaClient as PostgresPrismaClient } from "../generated/prisma-postgr
 import { migratePostgres, postgresIsMigrated } from "./postgresMigrations.js";
 import { parsePostgresUrl } from "./postgresUrl.js";
 import { retryingConflicts } from "./conflicts.js";
-import type { BatchOutcome, DeviceActivity, FleetDb, ReadingBatch } from "./types.js";
+import { DeviceGoneError, type BatchOutcome, type DeviceActivity, type FleetDb, type ReadingBatch } from "./types.js";
 
 export interface OpenPostgresOptions {
   migrate: boolean;
@@ -43,6 +43,28 @@ const WRITE_ACTIVITY = `UPDATE "Device" AS d
 const LOCK_DEVICES = `SELECT 1 FROM "Device" WHERE "id" = ANY($1::text[]) ORDER BY "id" FOR NO KEY UPDATE`;
 
 const READY_CHECK_TIMEOUT_MS = 2000;
+const FOREIGN_KEY_VIOLATION = "23503";
+
+async function storeBatch(client: pg.PoolClient, batch: ReadingBatch): Promise<BatchOutcome> {
+  const accepted = batch.readings.length;
+  if (batch.batchId !== null) {
+    const claimed = await client.query(CLAIM_BATCH, [batch.deviceId, batch.batchId, accepted, batch.receivedAt, batch.duplicateWindowStart]);
+    if (claimed.rowCount === 0) {
+      const previous = await client.query<{ accepted: number }>(PREVIOUS_BATCH, [batch.deviceId, batch.batchId]);
+      return { accepted: previous.rows[0]!.accepted, duplicate: true };
+    }
+  }
+  const metrics: string[] = [];
+  const values: number[] = [];
+  const recordedAt: Date[] = [];
+  for (const reading of batch.readings) {
+    metrics.push(reading.metric);
+    values.push(reading.value);
+    recordedAt.push(reading.recordedAt);
+  }
+  await client.query(INSERT_READINGS, [batch.deviceId, metrics, values, recordedAt, batch.receivedAt]);
+  return { accepted, duplicate: false };
+}
 
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -91,24 +113,12 @@ export async function openPostgres(url: string, options: OpenPostgresOptions): P
     prisma,
     insertReadingBatch: (batch: ReadingBatch) =>
       inTransaction(pool, async (client): Promise<BatchOutcome> => {
-        const accepted = batch.readings.length;
-        if (batch.batchId !== null) {
-          const claimed = await client.query(CLAIM_BATCH, [batch.deviceId, batch.batchId, accepted, batch.receivedAt, batch.duplicateWindowStart]);
-          if (claimed.rowCount === 0) {
-            const previous = await client.query<{ accepted: number }>(PREVIOUS_BATCH, [batch.deviceId, batch.batchId]);
-            return { accepted: previous.rows[0]!.accepted, duplicate: true };
-          }
+        try {
+          return await storeBatch(client, batch);
+        } catch (error) {
+          if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) throw new DeviceGoneError(batch.deviceId);
+          throw error;
         }
-        const metrics: string[] = [];
-        const values: number[] = [];
-        const recordedAt: Date[] = [];
-        for (const reading of batch.readings) {
-          metrics.push(reading.metric);
-          values.push(reading.value);
-          recordedAt.push(reading.recordedAt);
-        }
-        await client.query(INSERT_READINGS, [batch.deviceId, metrics, values, recordedAt, batch.receivedAt]);
-        return { accepted, duplicate: false };
       }),
     writeDeviceActivity: async (entries: DeviceActivity[]) => {
       if (entries.length === 0) return;

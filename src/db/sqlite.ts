@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { migrateSqlite, sqliteIsMigrated } from "./migrations.js";
-import type { BatchOutcome, DeviceActivity, FleetDb, ReadingBatch } from "./types.js";
+import { DeviceGoneError, type BatchOutcome, type DeviceActivity, type FleetDb, type ReadingBatch } from "./types.js";
 
 /** The file a `file:` URL names; relative paths are relative to the working directory. */
 export function sqliteFilePath(url: string): string {
@@ -128,7 +128,14 @@ export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
     provider: "sqlite",
     appliedMigrations,
     prisma,
-    insertReadingBatch: (batch) => withWriteLock(() => prepared().storeBatch.immediate(batch)),
+    insertReadingBatch: async (batch) => {
+      try {
+        return await withWriteLock(() => prepared().storeBatch.immediate(batch));
+      } catch (error) {
+        if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_FOREIGNKEY") throw new DeviceGoneError(batch.deviceId);
+        throw error;
+      }
+    },
     writeDeviceActivity: async (entries) => {
       if (entries.length > 0) await withWriteLock(() => prepared().storeActivity.immediate(entries));
     },

@@ -30,10 +30,22 @@ export interface DeviceActivity {
   status?: string | null;
 }
 
+/**
+ * The batch's device no longer exists: its account was deleted, on another instance, after
+ * this one last verified the key.
+ */
+export class DeviceGoneError extends Error {
+  constructor(readonly deviceId: string) {
+    super(`device ${deviceId} no longer exists`);
+    this.name = "DeviceGoneError";
+  }
+}
+
 export interface FleetDb {
   provider: "sqlite" | "postgresql";
   prisma: PrismaClient;
-  /** Stores a batch of readings in one transaction, all or nothing, at most once per batchId. */
+  /** Stores a batch of readings in one transaction, all or nothing, at most once per batchId;
+   * throws DeviceGoneError when the device is gone. */
   insertReadingBatch(batch: ReadingBatch): Promise<BatchOutcome>;
   /** Writes many devices' lastSeenAt/status in one transaction. */
   writeDeviceActivity(entries: DeviceActivity[]): Promise<void>;

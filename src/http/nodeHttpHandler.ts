@@ -2,6 +2,7 @@
 // server parses bodies through Express middleware (cors + body-parser); reading the body
 // directly keeps the device path cheap, and lets FleetQL cap body size and answer the
 // operator endpoints on the same port.
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from "@apollo/server";
 
@@ -40,7 +41,7 @@ class BodyTooLargeError extends Error {}
 
 const cannotAnswer = (req: IncomingMessage) => req.socket.writableEnded || req.socket.destroyed;
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
   if (declared > MAX_BODY_BYTES) return Promise.reject(new BodyTooLargeError());
   return new Promise((resolve, reject) => {
@@ -56,7 +57,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }
@@ -102,9 +103,9 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
 
       let body: unknown;
       if (method === "POST") {
-        let text: string;
+        let bytes: Buffer;
         try {
-          text = await readBody(req);
+          bytes = await readBody(req);
         } catch (error) {
           if (error instanceof BodyTooLargeError) {
             res.setHeader("connection", "close");
@@ -115,8 +116,10 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
         const kind = jsonContentType(req.headers["content-type"]);
         if (kind === "charset") return requestError(res, 415, "JSON request bodies must be UTF-8.");
         if (kind === "json") {
+          // Decoding would turn malformed bytes into U+FFFD and store them as if sent.
+          if (!isUtf8(bytes)) return requestError(res, 400, "Request body is not valid UTF-8.");
           try {
-            body = JSON.parse(text);
+            body = JSON.parse(bytes.toString("utf8"));
           } catch {
             return requestError(res, 400, "Invalid JSON in request body.");
           }

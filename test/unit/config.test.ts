@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, parseDurationSeconds } from "../../src/config.js";
+import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, loadDatabaseConfig, parseDurationSeconds } from "../../src/config.js";
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -34,7 +34,15 @@ describe("loadConfig", () => {
       databasePoolSize: 25,
     });
     const found = problems({ DATABASE_URL: 'postgresql://db/fleet?schema=x";drop', MIGRATE_ON_START: "sometimes", DATABASE_POOL_SIZE: "0" });
-    expect(found.join("\n")).toMatch(/schema[\s\S]*MIGRATE_ON_START[\s\S]*DATABASE_POOL_SIZE/);
+    expect(found.join("\n")).toMatch(/schema[\s\S]*DATABASE_POOL_SIZE[\s\S]*MIGRATE_ON_START/);
+  });
+
+  it("gives `npm run migrate` the database settings alone, without needing a JWT secret or a port", () => {
+    expect(loadDatabaseConfig({ NODE_ENV: "production", PORT: "eighty", DATABASE_URL: "postgresql://db/fleet" })).toEqual({
+      databaseUrl: "postgresql://db/fleet",
+      databasePoolSize: 10,
+    });
+    expect(() => loadDatabaseConfig({ DATABASE_URL: "mysql://db" })).toThrow(ConfigError);
   });
 
   it("reads every variable", () => {

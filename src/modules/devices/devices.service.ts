@@ -31,6 +31,7 @@ function jsonDepth(value: unknown): number {
 
 /** KeyEvent ids are 32-bit integers on PostgreSQL. */
 const KEY_EVENT_ID_MAX = 2_147_483_647;
+const MAX_ROTATION_ATTEMPTS = 20;
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 const REFUSED = "refused";
 /** "deleted" only tells other instances; its device is gone. */
@@ -133,38 +134,48 @@ export function createDevicesService(prisma: PrismaClient, keys: ApiKeyVerifier,
       if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
         throw badUserInput(`graceSeconds must be from 0 to ${MAX_GRACE_SECONDS} (7 days).`);
       }
-      const now = clock.now();
-      checkExpiry(expiresAt, now);
-      const current = await ownedDevice(ownerId, id);
-      if (current.revokedAt) throw badUserInput("This device is revoked; add a new device instead.");
-      const minted = mintApiKey();
-      const key = newKey(id, minted, now, expiresAt);
-      await retryingConflicts(() => prisma.$transaction(async (tx) => {
-        // Claims the device against a concurrent rotation or revocation: only one of them
-        // finds the key prefix it read.
-        const claimed = await tx.device.updateMany({
-          where: { id, ownerId, keyPrefix: current.keyPrefix, revokedAt: null },
-          data: { keyPrefix: minted.keyPrefix },
-        });
-        if (claimed.count === 0) throw badUserInput("The device changed while rotating its key; try again.");
-        const [newest, ...older] = await tx.apiKey.findMany({ where: { deviceId: id, ...workingAt(now) }, orderBy: NEWEST_KEY_FIRST });
-        const ends = [
-          ...(newest ? [{ key: newest, at: new Date(now.getTime() + grace * 1000) }] : []),
-          ...older.map((key) => ({ key, at: now })),
-        ];
-        for (const { key: ended, at } of ends) {
-          // A key's expiry before the end of its grace period stays what ends it.
-          if (ended.expiresAt && ended.expiresAt <= at) continue;
-          await tx.apiKey.update({ where: { id: ended.id }, data: { endsAt: at } });
-          await tx.keyEvent.deleteMany({ where: { apiKeyId: ended.id, at: { gt: now } } });
-          // With no grace the rotation itself is the end; otherwise the end is an event of its own.
-          if (at > now || ended !== newest) await tx.keyEvent.create({ data: event(ended, KEY_EVENT.graceEnded, at) });
+      checkExpiry(expiresAt, clock.now());
+      // A concurrent rotation that claimed the device first makes this one look again and go
+      // after it, as if the two had come one after the other.
+      for (let attempt = 1; ; attempt++) {
+        const now = clock.now();
+        const current = await ownedDevice(ownerId, id);
+        if (current.revokedAt) throw badUserInput("This device is revoked; add a new device instead.");
+        const minted = mintApiKey();
+        const key = newKey(id, minted, now, expiresAt);
+        const won = await retryingConflicts(() =>
+          prisma.$transaction(async (tx) => {
+            // Claims the device against a concurrent rotation or revocation: only one of them
+            // finds the key prefix it read.
+            const claimed = await tx.device.updateMany({
+              where: { id, ownerId, keyPrefix: current.keyPrefix, revokedAt: null },
+              data: { keyPrefix: minted.keyPrefix },
+            });
+            if (claimed.count === 0) return false;
+            const [newest, ...older] = await tx.apiKey.findMany({ where: { deviceId: id, ...workingAt(now) }, orderBy: NEWEST_KEY_FIRST });
+            const ends = [
+              ...(newest ? [{ key: newest, at: new Date(now.getTime() + grace * 1000) }] : []),
+              ...older.map((key) => ({ key, at: now })),
+            ];
+            for (const { key: ended, at } of ends) {
+              // A key's expiry before the end of its grace period stays what ends it.
+              if (ended.expiresAt && ended.expiresAt <= at) continue;
+              await tx.apiKey.update({ where: { id: ended.id }, data: { endsAt: at } });
+              await tx.keyEvent.deleteMany({ where: { apiKeyId: ended.id, at: { gt: now } } });
+              // With no grace the rotation itself is the end; otherwise the end is an event of its own.
+              if (at > now || ended !== newest) await tx.keyEvent.create({ data: event(ended, KEY_EVENT.graceEnded, at) });
+            }
+            await tx.apiKey.create({ data: key });
+            await tx.keyEvent.createMany({ data: [event(key, KEY_EVENT.rotated, now), ...expiryEvents(key)] });
+            return true;
+          }),
+        );
+        if (won) {
+          keys.keysChanged(id);
+          return { device: present(await ownedDevice(ownerId, id)), apiKey: minted.key };
         }
-        await tx.apiKey.create({ data: key });
-        await tx.keyEvent.createMany({ data: [event(key, KEY_EVENT.rotated, now), ...expiryEvents(key)] });
-      }));
-      keys.keysChanged(id);
-      return { device: present(await ownedDevice(ownerId, id)), apiKey: minted.key };
+        if (attempt >= MAX_ROTATION_ATTEMPTS) throw badUserInput("The device kept changing while rotating its key; try again.");
+      }
     },
 
     async revoke(ownerId: string, id: string): Promise<Device> {

@@ -1,7 +1,7 @@
 import type { Reading } from "../../generated/prisma/client.js";
 import type { AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
-import type { BatchOutcome, FleetDb, ReadingRow } from "../../db/types.js";
-import { badUserInput } from "../../errors.js";
+import { DeviceGoneError, type BatchOutcome, type FleetDb, type ReadingRow } from "../../db/types.js";
+import { badUserInput, invalidApiKey } from "../../errors.js";
 import { CONTROL_CHARACTER } from "../../text.js";
 import { checkInstant } from "../../instants.js";
 import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
@@ -56,7 +56,14 @@ function validateBatch(readings: ReadingInput[], batchId: string | null, now: Da
   });
 }
 
-export function createReadingsService(db: FleetDb, clock: Clock, onStored: (accepted: number) => void = () => {}) {
+export interface ReadingsEvents {
+  /** A batch was stored (not a duplicate). */
+  stored?: (accepted: number) => void;
+  /** The batch's device is gone though its key verified: the key must not verify again. */
+  deviceGone?: (deviceId: string) => void;
+}
+
+export function createReadingsService(db: FleetDb, clock: Clock, events: ReadingsEvents = {}) {
   const { prisma } = db;
   // Reading ids are 64-bit: bigints from PostgreSQL, numbers from SQLite (its client's type,
   // which the code is written against).
@@ -75,14 +82,21 @@ export function createReadingsService(db: FleetDb, clock: Clock, onStored: (acce
     async report(device: AuthenticatedDevice, readings: ReadingInput[], batchId: string | null | undefined): Promise<BatchOutcome> {
       const now = clock.now();
       const rows = validateBatch(readings, batchId ?? null, now);
-      const outcome = await db.insertReadingBatch({
-        deviceId: device.id,
-        batchId: batchId ?? null,
-        receivedAt: now,
-        duplicateWindowStart: new Date(now.getTime() - DUPLICATE_WINDOW_MS),
-        readings: rows,
-      });
-      if (!outcome.duplicate) onStored(outcome.accepted);
+      let outcome: BatchOutcome;
+      try {
+        outcome = await db.insertReadingBatch({
+          deviceId: device.id,
+          batchId: batchId ?? null,
+          receivedAt: now,
+          duplicateWindowStart: new Date(now.getTime() - DUPLICATE_WINDOW_MS),
+          readings: rows,
+        });
+      } catch (error) {
+        if (!(error instanceof DeviceGoneError)) throw error;
+        events.deviceGone?.(device.id);
+        throw invalidApiKey();
+      }
+      if (!outcome.duplicate) events.stored?.(outcome.accepted);
       return outcome;
     },
 
