@@ -28,6 +28,31 @@ async function scratchSchema(): Promise<string> {
   return database.url;
 }
 
+/** A session of the test's own on the database, in the URL's schema. */
+async function session(url: string): Promise<pg.Client> {
+  const { connectionString, schema } = parsePostgresUrl(url);
+  const client = new pg.Client({ connectionString, options: `-c search_path="${schema}"` });
+  await client.connect();
+  return client;
+}
+
+/** Revokes a device in a transaction left open: its KeyEvent id is taken now, committed later. */
+async function uncommittedRevocation(url: string, deviceId: string): Promise<pg.Client> {
+  const client = await session(url);
+  await client.query("BEGIN");
+  await client.query(`UPDATE "Device" SET "revokedAt" = now() WHERE id = $1`, [deviceId]);
+  await client.query(`INSERT INTO "KeyEvent" ("deviceId", kind, at) VALUES ($1, 'revoked', now())`, [deviceId]);
+  return client;
+}
+
+async function expectRefusedWithin(url: string, apiKey: string, ms: number): Promise<void> {
+  const start = Date.now();
+  while ((await gql(url, HEARTBEAT, { k: apiKey })).status !== 403) {
+    expect(Date.now() - start).toBeLessThan(ms);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Tables, columns, indexes and constraints of a schema, with the schema's name left out. */
 async function catalog(url: string): Promise<string[]> {
   const { schema } = parsePostgresUrl(url);
@@ -143,13 +168,8 @@ describe("key events committed out of id order", () => {
     expectData(await gql(b.url, HEARTBEAT, { k: slow.apiKey })); // cached on b
 
     // A revocation whose transaction takes its event id first and commits last.
-    const { connectionString, schema } = parsePostgresUrl(database.url);
-    const client = new pg.Client({ connectionString, options: `-c search_path="${schema}"` });
-    await client.connect();
+    const client = await uncommittedRevocation(database.url, slow.id);
     try {
-      await client.query("BEGIN");
-      await client.query(`UPDATE "Device" SET "revokedAt" = now() WHERE id = $1`, [slow.id]);
-      await client.query(`INSERT INTO "KeyEvent" ("deviceId", kind, at) VALUES ($1, 'revoked', now())`, [slow.id]);
       // Meanwhile a later event commits, and b's polls move past it.
       expectData(await gql(a.url, `mutation($id: ID!) { revokeDevice(id: $id) { id } }`, { id: other.id }, { token: owner.token }));
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -159,11 +179,7 @@ describe("key events committed out of id order", () => {
     } finally {
       await client.end();
     }
-    const start = Date.now();
-    while ((await gql(b.url, HEARTBEAT, { k: slow.apiKey })).status !== 403) {
-      expect(Date.now() - start).toBeLessThan(1500);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await expectRefusedWithin(b.url, slow.apiKey, 1500);
   });
 });
 
@@ -177,24 +193,15 @@ describe("key events uncommitted while an instance starts", () => {
     const slow = await addDevice(a.url, owner.token);
     const other = await addDevice(a.url, owner.token);
 
-    const { connectionString, schema } = parsePostgresUrl(database.url);
-    const client = new pg.Client({ connectionString, options: `-c search_path="${schema}"` });
-    await client.connect();
+    const client = await uncommittedRevocation(database.url, slow.id);
     try {
-      await client.query("BEGIN");
-      await client.query(`UPDATE "Device" SET "revokedAt" = now() WHERE id = $1`, [slow.id]);
-      await client.query(`INSERT INTO "KeyEvent" ("deviceId", kind, at) VALUES ($1, 'revoked', now())`, [slow.id]);
       // A later event commits before the new instance looks for its starting point.
       expectData(await gql(a.url, `mutation($id: ID!) { revokeDevice(id: $id) { id } }`, { id: other.id }, { token: owner.token }));
       const b = await startTestServer({ database, keyEventPollMs: 100 });
       cleanups.push(() => b.stop());
       expectData(await gql(b.url, HEARTBEAT, { k: slow.apiKey })); // cached on b
       await client.query("COMMIT");
-      const start = Date.now();
-      while ((await gql(b.url, HEARTBEAT, { k: slow.apiKey })).status !== 403) {
-        expect(Date.now() - start).toBeLessThan(1500);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await expectRefusedWithin(b.url, slow.apiKey, 1500);
     } finally {
       await client.end();
     }
@@ -215,9 +222,7 @@ describe("writes racing other sessions", () => {
     now += 25 * 3600_000;
 
     // Another session (the hourly clean-up, say) holds the expired record, then deletes it.
-    const { connectionString, schema } = parsePostgresUrl(database.url);
-    const janitor = new pg.Client({ connectionString, options: `-c search_path="${schema}"` });
-    await janitor.connect();
+    const janitor = await session(database.url);
     try {
       await janitor.query("BEGIN");
       await janitor.query(`SELECT 1 FROM "ReportBatch" WHERE "deviceId" = $1 FOR UPDATE`, [device.id]);
