@@ -24,7 +24,7 @@ export function hasUnstorableText(value: unknown, allowNul = false): boolean {
       if (unstorable.test(item)) return true;
     } else if (item !== null && typeof item === "object" && !(item instanceof Date)) {
       // Keys too: a JSON object's keys are stored as much as its values.
-      for (const [key, child] of Object.entries(item)) stack.push(key, child);
+      for (const key in item) stack.push(key, (item as Record<string, unknown>)[key]);
     }
   }
   return false;

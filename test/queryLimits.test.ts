@@ -68,6 +68,9 @@ describe("query limits", () => {
     // A variable's default, and an absent or null value (the argument's default), count too.
     await expectRefused(`query($n: Int = 500) { devices(first: $n) { edges { node { readings(first: $n) { edges { node { id } } } } } } }`, {}, /could return 250500 rows/);
     await expectRefused(`query($m: Int) { devices(first: 500) { edges { node { readings(first: $m) { edges { node { id } } } } } } }`, { m: null }, /could return 50500 rows/);
+    // A `first` variable that does not coerce is execution's to refuse, with its own message.
+    const notANumber = await expectRefused(withVariables, { n: "many" }, /Variable "\$n" got invalid value "many"/);
+    expect(notANumber.body.errors![0]!.extensions!.code).toBe("BAD_USER_INPUT");
     // The defaults themselves fit: 20 devices of 100 readings.
     expectData(await gql(t.url, `{ devices { edges { node { readings { edges { node { id } } } } } } }`, {}, { token: owner.token }));
   });

@@ -5,7 +5,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { GraphQLSchema } from "graphql";
 import { makeExecutableSchema } from "@graphql-tools/schema";
-import { DateTimeResolver, EmailAddressResolver, JSONResolver } from "graphql-scalars";
+import { EmailAddressResolver, JSONResolver } from "graphql-scalars";
+import { DateTimeScalar } from "./dateTime.js";
 import type { Resolvers } from "../generated/graphql.js";
 import { applyApiKeyDirective } from "../directives/apiKey.js";
 import { applyAuthDirective } from "../directives/auth.js";
@@ -20,7 +21,7 @@ const SDL_FILES = ["schema/base.graphql", "modules/users/users.graphql", "module
 
 export const typeDefs: string[] = SDL_FILES.map((file) => fs.readFileSync(path.join(SRC, file), "utf8"));
 
-const scalarResolvers: Resolvers = { DateTime: DateTimeResolver, EmailAddress: EmailAddressResolver, JSON: JSONResolver };
+const scalarResolvers: Resolvers = { DateTime: DateTimeScalar, EmailAddress: EmailAddressResolver, JSON: JSONResolver };
 
 export const resolvers: Resolvers[] = [scalarResolvers, usersResolvers, devicesResolvers, readingsResolvers];
 
