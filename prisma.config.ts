@@ -8,6 +8,7 @@ import { defineConfig } from "prisma/config";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { isPostgresUrl, parsePostgresUrl } from "./src/db/postgresUrl.js";
+import { SQLITE_TIMESTAMP_FORMAT } from "./src/db/sqliteTimestamps.js";
 
 const url = process.env.DATABASE_URL ?? "";
 const postgres = isPostgresUrl(url);
@@ -28,6 +29,6 @@ export default defineConfig({
     }
     // `migrate diff` opens the adapter even when it only reads schema files.
     fs.mkdirSync(path.dirname(sqliteFile), { recursive: true });
-    return new PrismaBetterSQLite3({ url: `file:${sqliteFile}` });
+    return new PrismaBetterSQLite3({ url: `file:${sqliteFile}` }, { timestampFormat: SQLITE_TIMESTAMP_FORMAT });
   },
 });

@@ -12,7 +12,6 @@ import { createTestDatabase, TEST_PROVIDER } from "./helpers/db.js";
 import { addDevice, expectData, expectError, gql, HEARTBEAT, signUpUser, type TestUser } from "./helpers/client.js";
 import { loadMigrations } from "../src/db/migrations.js";
 import { mintApiKey } from "../src/auth/apiKeys.js";
-import { sqliteTimestamp } from "../src/db/sqlite.js";
 
 const HOUR = 3_600_000;
 let now = Date.UTC(2026, 0, 1);
@@ -256,7 +255,8 @@ describe.skipIf(TEST_PROVIDER !== "sqlite")("upgrading a database from before ke
       raw.prepare(`INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count) VALUES (?, ?, ?, ?, 1)`)
         .run(randomUUID(), init!.checksum, Date.now(), init!.name);
       const minted = mintApiKey();
-      const created = sqliteTimestamp(new Date(now));
+      // ISO text, as FleetQL stored instants then (integer milliseconds came later).
+      const created = new Date(now).toISOString().replace("Z", "+00:00");
       raw.prepare(`INSERT INTO "User" (id, email, passwordHash, createdAt) VALUES ('u1', 'old@example.com', 'x', ?)`).run(created);
       raw.prepare(`INSERT INTO "Device" (id, ownerId, name, keyHash, keyPrefix, createdAt) VALUES ('d1', 'u1', 'old', ?, ?, ?)`)
         .run(minted.keyHash, minted.keyPrefix, created);

@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { migrateSqlite } from "../../src/db/migrations.js";
-import { SQLITE_CACHE_KIB, sqliteTimestamp } from "../../src/db/sqlite.js";
+import { SQLITE_CACHE_KIB } from "../../src/db/sqlite.js";
+import { sqliteTimestamp } from "../../src/db/sqliteTimestamps.js";
 
 const seconds = Number(process.argv[2] ?? 5);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-bench-sqlite-"));

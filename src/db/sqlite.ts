@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { migrateSqlite, sqliteIsMigrated } from "./migrations.js";
+import { SQLITE_TIMESTAMP_FORMAT, sqliteTimestamp } from "./sqliteTimestamps.js";
 import { DeviceGoneError, type BatchOutcome, type DeviceActivity, type FleetDb, type ReadingBatch } from "./types.js";
 
 /** The file a `file:` URL names; relative paths are relative to the working directory. */
@@ -13,9 +14,6 @@ export function sqliteFilePath(url: string): string {
   const withoutScheme = url.replace(/^file:/, "").split("?")[0]!;
   return path.resolve(withoutScheme);
 }
-
-/** How Prisma's SQLite adapter stores DateTime (its default "iso8601" format). */
-export const sqliteTimestamp = (date: Date) => date.toISOString().replace("Z", "+00:00");
 
 const ROWS_PER_INSERT = 100;
 export const SQLITE_CACHE_KIB = 16 * 1024;
@@ -62,7 +60,7 @@ function prepareWrites(raw: Database.Database) {
 
   const storeBatch = raw.transaction((batch: ReadingBatch): BatchOutcome => {
     if (batch.batchId !== null) {
-      const previous = findBatch.get(batch.deviceId, batch.batchId) as { accepted: number; createdAt: string } | undefined;
+      const previous = findBatch.get(batch.deviceId, batch.batchId) as { accepted: number; createdAt: number } | undefined;
       if (previous && previous.createdAt >= sqliteTimestamp(batch.duplicateWindowStart)) {
         return { accepted: previous.accepted, duplicate: true };
       }
@@ -117,7 +115,7 @@ export function openSqlite(url: string, options: OpenSqliteOptions): FleetDb {
   const appliedMigrations = options.migrate ? migrateSqlite(raw) : [];
   raw.pragma("busy_timeout = 0");
 
-  const prisma = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${file}` }) });
+  const prisma = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${file}` }, { timestampFormat: SQLITE_TIMESTAMP_FORMAT }) });
 
   // Prepared on first use: a database not yet migrated (MIGRATE_ON_START=false) has no tables.
   let writes: ReturnType<typeof prepareWrites> | null = null;
