@@ -38,6 +38,7 @@ export default defineConfig({
     // Processed by vitest (not loaded by Node) so that its @jest/globals import finds vitest.
     server: { deps: { inline: ["@apollo/server-integration-testsuite"] } },
     pool: "forks",
+    globalSetup: ["test/helpers/bundle.globalSetup.ts"],
     // One file at a time: the benchmark smoke saturates the machine, and the two-instance
     // tests measure propagation within a second.
     fileParallelism: false,

@@ -4,8 +4,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type Database from "better-sqlite3";
+import { PROJECT_ROOT } from "../projectRoot.js";
 
 export interface Migration {
   name: string;
@@ -13,7 +13,7 @@ export interface Migration {
   checksum: string;
 }
 
-const PRISMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prisma");
+const PRISMA_DIR = path.join(PROJECT_ROOT, "prisma");
 
 const loaded = new Map<string, Migration[]>();
 

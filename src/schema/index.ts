@@ -2,12 +2,12 @@
 // directives, refusing any schema in which a field could escape its auth decision.
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { GraphQLSchema } from "graphql";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { EmailAddressResolver, JSONResolver } from "graphql-scalars";
 import { DateTimeScalar } from "./dateTime.js";
 import type { Resolvers } from "../generated/graphql.js";
+import { PROJECT_ROOT } from "../projectRoot.js";
 import { applyApiKeyDirective } from "../directives/apiKey.js";
 import { applyAuthDirective } from "../directives/auth.js";
 import { checkAuthCoverage } from "../directives/coverage.js";
@@ -16,7 +16,7 @@ import { devicesResolvers } from "../modules/devices/devices.resolvers.js";
 import { readingsResolvers } from "../modules/readings/readings.resolvers.js";
 import { usersResolvers } from "../modules/users/users.resolvers.js";
 
-const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const SRC = path.join(PROJECT_ROOT, "src");
 const SDL_FILES = ["schema/base.graphql", "modules/users/users.graphql", "modules/devices/devices.graphql", "modules/readings/readings.graphql"];
 
 export const typeDefs: string[] = SDL_FILES.map((file) => fs.readFileSync(path.join(SRC, file), "utf8"));

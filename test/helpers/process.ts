@@ -1,12 +1,13 @@
 // Runs FleetQL as `npm start` does, as a child process in a directory of its own.
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { BUNDLE_ENTRY } from "../../scripts/bundle.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
-/** tsx's loader by URL: `--import tsx` would look for tsx in the child's working directory. */
-export const TSX_LOADER = pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
+/** What `npm start` runs once it has bundled: built before the suite (bundle.globalSetup.ts). */
+export const SERVER_ENTRY = BUNDLE_ENTRY;
 
 export interface RunningServer {
   url: string;
@@ -24,9 +25,8 @@ export function exited(child: ChildProcess): Promise<number | null> {
 }
 
 export function startServerProcess(cwd: string, env: Record<string, string> = {}): Promise<RunningServer> {
-  // As `npm start` runs it: node with tsx's loader. The tsx command would relay SIGTERM and,
-  // should the server not acknowledge it within 30 ms (as under load), SIGKILL it.
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, path.join(ROOT, "src", "index.ts")], {
+  // As `npm start` runs it: plain node on the bundle, signals straight to the server.
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
     cwd,
     env: { PATH: process.env.PATH ?? "", PORT: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
