@@ -37,8 +37,18 @@ export function crc32(text: string): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
+/** The checksum characters of a key's body, which is ASCII (its shape is checked first). */
 function checksumOf(body: string): string {
-  return toBase62(BigInt(crc32(body)), CHECKSUM_CHARS);
+  // Per device call: character codes and number arithmetic, not a Buffer and BigInts.
+  let crc = 0xffffffff;
+  for (let i = 0; i < body.length; i++) crc = CRC32_TABLE[(crc ^ body.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
+  let value = (crc ^ 0xffffffff) >>> 0;
+  let out = "";
+  for (let i = 0; i < CHECKSUM_CHARS; i++) {
+    out = BASE62[value % 62] + out;
+    value = Math.floor(value / 62);
+  }
+  return out;
 }
 
 export interface MintedKey {

@@ -39,6 +39,17 @@ describe("API keys", () => {
     }
   });
 
+  it("ends every key with the documented checksum: the CRC32 of the rest in 6 base62 digits", () => {
+    const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    for (let i = 0; i < 200; i++) {
+      const { key } = mintApiKey();
+      const checksum = crc32(key.slice(0, -6));
+      const expected = [5, 4, 3, 2, 1, 0].map((power) => digits[Math.floor(checksum / 62 ** power) % 62]).join("");
+      expect(key.slice(-6)).toBe(expected);
+      expect(isWellFormedApiKey(key)).toBe(true);
+    }
+  });
+
   it("computes the standard CRC32", () => {
     expect(crc32("123456789")).toBe(0xcbf43926);
   });
