@@ -54,6 +54,8 @@ export function createServices(options: ServicesOptions) {
     devices: createDevicesService(db.prisma, apiKeys, keyRefusals, activity, clock),
     readings: createReadingsService(db, clock, {
       stored: (accepted) => metrics.readingsAccepted.inc(accepted),
+      // Coalesced like heartbeats: a device that only reports still shows when it was last seen.
+      seen: (deviceId, at) => activity.record(deviceId, at, undefined),
       deviceGone: (deviceId) => apiKeys.forgetDevice(deviceId),
     }),
   };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./helpers/server.js";
-import { addDevice, expectData, expectError, gql, HEARTBEAT, signUpUser, type TestDevice, type TestUser } from "./helpers/client.js";
+import { addDevice, expectData, expectError, gql, HEARTBEAT, REPORT, signUpUser, type TestDevice, type TestUser } from "./helpers/client.js";
 import { mintApiKey } from "../src/auth/apiKeys.js";
 import { readDeviceRow } from "./helpers/db.js";
 
@@ -93,6 +93,21 @@ describe("heartbeat", () => {
 
   it("refuses a status document over 16 KiB with BAD_USER_INPUT", async () => {
     expectError(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { blob: "x".repeat(17_000) } }), "BAD_USER_INPUT", 400);
+  });
+
+  it("counts a reading report as being seen, keeping the status, coalesced like a heartbeat", async () => {
+    const reporter = await addDevice(t.url, owner.token);
+    expectData(await gql(t.url, HEARTBEAT, { k: reporter.apiKey, s: { mode: "field" } }));
+    const beat = Date.parse(expectData(await gql(t.url, DEVICE, { id: reporter.id }, { token: owner.token })).device.lastSeenAt);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expectData(await gql(t.url, REPORT, { k: reporter.apiKey, r: [{ metric: "m", value: 1 }] }));
+    const read = expectData(await gql(t.url, DEVICE, { id: reporter.id }, { token: owner.token }));
+    expect(Date.parse(read.device.lastSeenAt)).toBeGreaterThan(beat);
+    expect(read.device.status).toEqual({ mode: "field" });
+    await t.server.services.activity.flush();
+    const stored = await readDeviceRow(t.databaseUrl, reporter.id);
+    expect(stored.lastSeenAt).toBe(read.device.lastSeenAt);
+    expect(JSON.parse(stored.status!)).toEqual({ mode: "field" });
   });
 
   it("writes coalesced activity to the database on flush", async () => {

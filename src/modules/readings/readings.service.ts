@@ -59,6 +59,8 @@ function validateBatch(readings: ReadingInput[], batchId: string | null, now: Da
 export interface ReadingsEvents {
   /** A batch was stored (not a duplicate). */
   stored?: (accepted: number) => void;
+  /** The device reported, stored or resent: it was last seen now, as a heartbeat would say. */
+  seen?: (deviceId: string, at: Date) => void;
   /** The batch's device is gone though its key verified: the key must not verify again. */
   deviceGone?: (deviceId: string) => void;
 }
@@ -97,6 +99,7 @@ export function createReadingsService(db: FleetDb, clock: Clock, events: Reading
         throw invalidApiKey();
       }
       if (!outcome.duplicate) events.stored?.(outcome.accepted);
+      events.seen?.(device.id, now);
       return outcome;
     },
 
