@@ -79,6 +79,16 @@ describe("request-level errors", () => {
   it("refuses a text/plain POST (CSRF prevention) with 400", async () => {
     const response = await post(JSON.stringify({ query: "{ __typename }" }), { "content-type": "text/plain" });
     expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/Cross-Site Request Forgery/);
+  });
+
+  it("refuses a GET that a browser form could send (CSRF prevention) with 400, and serves one with a preflight header", async () => {
+    const url = `${t.url}?query=${encodeURIComponent("{ __typename }")}`;
+    const bare = await fetch(url);
+    expect(bare.status).toBe(400);
+    expect(await bare.text()).toMatch(/Cross-Site Request Forgery/);
+    expect((await fetch(url, { headers: { "content-type": "application/json" } })).status).toBe(200);
+    expect((await fetch(url, { headers: { "x-apollo-operation-name": "Q" } })).status).toBe(200);
   });
 
   it("refuses a body over 1 MB with 413", async () => {

@@ -122,6 +122,16 @@ describe("me and the JWT context", () => {
     expectError(await gql(t.url, ME, {}, { token: expired }), "UNAUTHENTICATED", 401);
   });
 
+  it("refuses a token issued for another issuer or audience, or without an expiry", async () => {
+    const user = await signUpUser(t.url);
+    const sign = (options: jwt.SignOptions) => jwt.sign({ ver: 0 }, TEST_JWT.secret, { subject: user.id, algorithm: "HS256", ...options });
+    expectError(await gql(t.url, ME, {}, { token: sign({ issuer: "someone-else", audience: "fleetql-api", expiresIn: 60 }) }), "UNAUTHENTICATED", 401);
+    expectError(await gql(t.url, ME, {}, { token: sign({ issuer: "fleetql", audience: "another-api", expiresIn: 60 }) }), "UNAUTHENTICATED", 401);
+    expectError(await gql(t.url, ME, {}, { token: sign({ audience: "fleetql-api", expiresIn: 60 }) }), "UNAUTHENTICATED", 401);
+    expectError(await gql(t.url, ME, {}, { token: sign({ issuer: "fleetql", audience: "fleetql-api" }) }), "UNAUTHENTICATED", 401);
+    expectData(await gql(t.url, ME, {}, { token: sign({ issuer: "fleetql", audience: "fleetql-api", expiresIn: 60 }) }));
+  });
+
   it("refuses a token for an account that does not exist", async () => {
     const ghost = jwt.sign({ ver: 0 }, TEST_JWT.secret, { subject: randomUUID(), issuer: "fleetql", audience: "fleetql-api", expiresIn: 60 });
     expectError(await gql(t.url, ME, {}, { token: ghost }), "UNAUTHENTICATED", 401);
