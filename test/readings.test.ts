@@ -55,7 +55,7 @@ describe("reportReadings", () => {
     ["a metric with an unpaired surrogate", { metric: "a\ud800b", value: 1 }],
     ["a 65-character metric", { metric: "m".repeat(65), value: 1 }],
     ["a time more than 5 minutes ahead", { metric: "m", value: 1, recordedAt: iso(Date.now() + 6 * 60_000) }],
-    ["a time before 1970", { metric: "m", value: 1, recordedAt: "1969-12-31T23:59:59Z" }],
+    ["a time before the year 1", { metric: "m", value: 1, recordedAt: "0000-12-31T23:59:59Z" }],
   ])("refuses the whole batch when one reading has %s, and stores nothing", async (_what, bad) => {
     const device = await addDevice(t.url, owner.token);
     const readings = [{ metric: "ok", value: 1 }, bad, { metric: "ok", value: 2 }];
@@ -143,6 +143,38 @@ describe("Device.readings", () => {
     expect(await values({ metric: "wind", since: iso(hourAgo + 60_000), until: iso(hourAgo + 3 * 60_000) })).toEqual([12, 11]);
     expect(await values({ metric: "none" })).toEqual([]);
     expectError(await gql(t.url, READINGS, { id: device.id, metric: "a\ud800" }, { token: owner.token }), "BAD_USER_INPUT", 400);
+  });
+
+  it("keeps historical and offset times exactly, in time order, across 1970 and back to the year 1", async () => {
+    const device = await addDevice(t.url, owner.token);
+    const sent = [
+      { metric: "h", value: 1, recordedAt: "0001-01-01T00:00:00Z" },
+      { metric: "h", value: 2, recordedAt: "1900-02-28T23:59:59.999Z" },
+      { metric: "h", value: 3, recordedAt: "1969-12-31T23:59:59.999Z" },
+      { metric: "h", value: 4, recordedAt: "1970-01-01T00:00:00Z" },
+      { metric: "h", value: 5, recordedAt: "2010-07-01T02:30:00.5+02:00" },
+      { metric: "h", value: 6, recordedAt: "2010-07-01T00:30:00.25Z" },
+    ];
+    expectData(await gql(t.url, REPORT, { k: device.apiKey, r: sent }));
+    const read = async (vars: Record<string, unknown>) =>
+      expectData(await gql(t.url, READINGS, { id: device.id, ...vars }, { token: owner.token })).device.readings.edges.map((e: any) => [e.node.value, e.node.recordedAt]);
+    expect(await read({})).toEqual([
+      [5, "2010-07-01T00:30:00.500Z"],
+      [6, "2010-07-01T00:30:00.250Z"],
+      [4, "1970-01-01T00:00:00.000Z"],
+      [3, "1969-12-31T23:59:59.999Z"],
+      [2, "1900-02-28T23:59:59.999Z"],
+      [1, "0001-01-01T00:00:00.000Z"],
+    ]);
+    expect(await read({ since: "1900-02-28T23:59:59.999Z", until: "1970-01-01T00:00:00Z" })).toEqual([
+      [3, "1969-12-31T23:59:59.999Z"],
+      [2, "1900-02-28T23:59:59.999Z"],
+    ]);
+    const page = expectData(await gql(t.url, READINGS, { id: device.id, first: 4 }, { token: owner.token })).device.readings.pageInfo;
+    expect(await read({ after: page.endCursor })).toEqual([
+      [2, "1900-02-28T23:59:59.999Z"],
+      [1, "0001-01-01T00:00:00.000Z"],
+    ]);
   });
 
   it("pages newest first with cursors, equal timestamps included, nothing skipped or repeated", async () => {

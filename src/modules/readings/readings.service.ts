@@ -3,7 +3,7 @@ import type { AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
 import { DeviceGoneError, type BatchOutcome, type FleetDb, type ReadingRow } from "../../db/types.js";
 import { badUserInput, invalidApiKey } from "../../errors.js";
 import { CONTROL_CHARACTER } from "../../text.js";
-import { checkInstant } from "../../instants.js";
+import { checkInstant, isStorableInstant } from "../../instants.js";
 import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
 import type { Clock } from "../../services.js";
 
@@ -12,7 +12,6 @@ export const METRIC_MAX_LENGTH = 64;
 export const BATCH_ID_MAX_LENGTH = 128;
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 export const DUPLICATE_WINDOW_MS = 24 * 60 * 60 * 1000;
-const EARLIEST_RECORDED_AT = Date.UTC(1970, 0, 1);
 
 /** A stored reading as FleetQL hands it on: its 64-bit id as a string, whichever database holds it. */
 export type StoredReading = Omit<Reading, "id"> & { id: string };
@@ -51,7 +50,8 @@ function validateBatch(readings: ReadingInput[], batchId: string | null, now: Da
     const recordedAt = reading.recordedAt ?? now;
     const time = recordedAt.getTime();
     if (time > latest) throw badUserInput(`readings[${index}].recordedAt is more than 5 minutes in the server's future.`);
-    if (time < EARLIEST_RECORDED_AT) throw badUserInput(`readings[${index}].recordedAt is before 1970.`);
+    // Historical series may go back a long way: anything both databases store faithfully.
+    if (!isStorableInstant(time)) throw badUserInput(`readings[${index}].recordedAt must be from 0001-01-01 on.`);
     return { metric, value: reading.value, recordedAt };
   });
 }
