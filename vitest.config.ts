@@ -20,6 +20,7 @@ const ONCE = [
   "test/sqlite/**",
   "test/apolloIntegration.test.ts",
   "test/benchSmoke.test.ts",
+  "test/bundle.test.ts",
   "test/schemaCoverage.test.ts",
   "test/schemaAgreement.test.ts",
   "test/startup.test.ts",
@@ -38,7 +39,6 @@ export default defineConfig({
     // Processed by vitest (not loaded by Node) so that its @jest/globals import finds vitest.
     server: { deps: { inline: ["@apollo/server-integration-testsuite"] } },
     pool: "forks",
-    globalSetup: ["test/helpers/bundle.globalSetup.ts"],
     // One file at a time: the benchmark smoke saturates the machine, and the two-instance
     // tests measure propagation within a second.
     fileParallelism: false,

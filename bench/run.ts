@@ -8,7 +8,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { mintApiKey } from "../src/auth/apiKeys.js";
-import { bundle, BUNDLE_ENTRY } from "../scripts/bundle.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const FLEET_SIZE = 1000;
@@ -183,9 +182,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   scenarios.push({ name: "bare Apollo standalone, constant mutation", unit: "req/s", rate: apolloResult.requestsPerSecond, ...apolloResult });
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-bench-"));
-  // As `npm start` runs FleetQL: bundled, then plain node.
-  await bundle();
-  const fleet = await startTarget([BUNDLE_ENTRY], {
+  // As `npm start` runs FleetQL: built into dist/, then on plain node.
+  const fleet = await startTarget(["scripts/start.mjs"], {
     PORT: "0",
     LOG_LEVEL: "warn",
     NODE_ENV: "production",

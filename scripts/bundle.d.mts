@@ -1,4 +1,4 @@
-// Types of bundle.mjs, for the tests and the benchmark that run FleetQL as `npm start` does.
-export declare const BUNDLE_DIR: string;
-export declare const BUNDLE_ENTRY: string;
-export declare function bundle(): Promise<void>;
+// Types of bundle.mjs, for the tests and the benchmark.
+export declare const DIST: string;
+export declare function bundle(): Promise<string>;
+export declare function stopBuilding(): Promise<void>;

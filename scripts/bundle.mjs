@@ -1,34 +1,91 @@
-// Bundles FleetQL's TypeScript into dist/ for `npm start`: plain JavaScript that Node runs
-// without a loader. Under tsx every process also carries tsx's module hooks in a thread of
-// their own, about 35 MB of RSS for nothing once started. Takes well under a second, so
-// `npm start` bundles every time and never runs stale code. Packages stay in node_modules;
-// the PostgreSQL code is split into a chunk of its own, loaded only for a postgresql:// URL.
+// Builds FleetQL's TypeScript into plain JavaScript for `npm start`, so the server runs on
+// plain Node: under tsx every process would also carry tsx's module hooks in a thread of their
+// own, about 40 MB of RSS for nothing once started.
+//
+// Each build goes to a folder of its own, dist/<hash of its output>/, written to a temporary
+// folder and renamed into place: instances starting together from one checkout never run a
+// half-written file, a start whose code has not changed writes nothing (so a read-only install
+// starts, once `npm ci` has built it), and a start after an edit never runs stale code.
+// Packages stay in node_modules; the PostgreSQL code is a chunk of its own, loaded only for a
+// postgresql:// URL. The build still reads src/**/*.graphql and prisma/ at run time.
 // Plain JavaScript itself, so that it runs before anything is compiled.
+import { createHash } from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { build, stop as stopBuilding } from "esbuild";
+
+export { stopBuilding };
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-export const BUNDLE_DIR = path.join(ROOT, "dist");
-export const BUNDLE_ENTRY = path.join(BUNDLE_DIR, "index.js");
+export const DIST = path.join(ROOT, "dist");
+/** Older builds are removed once this old: an instance still starting from one has loaded it. */
+const KEEP_OLD_BUILDS_MS = 10 * 60 * 1000;
 
+/**
+ * Builds FleetQL, writing only a build not already there; returns the file to run. esbuild
+ * serves builds from a child process: call `stopBuilding` when done building.
+ */
 export async function bundle() {
-  await build({
+  const outdir = path.join(DIST, "build");
+  const result = await build({
     entryPoints: [path.join(ROOT, "src", "index.ts")],
-    outdir: BUNDLE_DIR,
+    outdir,
+    write: false,
     bundle: true,
     splitting: true,
     platform: "node",
     format: "esm",
     target: "node20",
     packages: "external",
-    // Maps for debugging (`NODE_OPTIONS=--enable-source-maps`); off by default, since mapping
-    // every error's stack would slow refusals down.
+    // Written beside the code for `NODE_OPTIONS=--enable-source-maps` when debugging; Node
+    // ignores them otherwise, since mapping every error's stack would slow refusals down.
     sourcemap: true,
     logLevel: "warning",
   });
+  const files = result.outputFiles
+    .map((file) => ({ name: path.relative(outdir, file.path), contents: file.contents }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const hash = createHash("sha256");
+  for (const file of files) hash.update(file.name).update("\0").update(file.contents);
+  const id = hash.digest("hex").slice(0, 16);
+  const target = path.join(DIST, id);
+  const entry = path.join(target, "index.js");
+  if (fs.existsSync(entry)) return entry;
+
+  fs.mkdirSync(DIST, { recursive: true });
+  const temporary = fs.mkdtempSync(path.join(DIST, `.${id}-`));
+  try {
+    for (const file of files) {
+      fs.mkdirSync(path.dirname(path.join(temporary, file.name)), { recursive: true });
+      fs.writeFileSync(path.join(temporary, file.name), file.contents);
+    }
+    // mkdtemp makes the folder private; a build is for whoever may run FleetQL.
+    fs.chmodSync(temporary, 0o755);
+    fs.renameSync(temporary, target);
+  } catch (error) {
+    fs.rmSync(temporary, { recursive: true, force: true });
+    // Another start renamed the same build into place first.
+    if (!fs.existsSync(entry)) throw error;
+  }
+  removeOldBuilds(id);
+  return entry;
+}
+
+function removeOldBuilds(current) {
+  const now = Date.now();
+  for (const name of fs.readdirSync(DIST)) {
+    if (name === current) continue;
+    const file = path.join(DIST, name);
+    try {
+      if (now - fs.statSync(file).mtimeMs > KEEP_OLD_BUILDS_MS) fs.rmSync(file, { recursive: true, force: true });
+    } catch {
+      // Removed by another start meanwhile.
+    }
+  }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await bundle();
+  console.log(path.relative(ROOT, await bundle()));
+  await stopBuilding();
 }

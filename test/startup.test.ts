@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { addDevice, expectData, gql, HEARTBEAT, signUpUser } from "./helpers/client.js";
 import { readDeviceRow } from "./helpers/db.js";
-import { SERVER_ENTRY, startServerProcess } from "./helpers/process.js";
+import { START_SCRIPT, startServerProcess } from "./helpers/process.js";
 
 const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-start-"));
 afterAll(() => fs.rmSync(cwd, { recursive: true, force: true }));
@@ -41,7 +41,7 @@ describe("starting FleetQL with no configuration", () => {
   });
 
   it("refuses to start on invalid configuration, listing every problem in one line", () => {
-    const result = spawnSync(process.execPath, [SERVER_ENTRY], {
+    const result = spawnSync(process.execPath, [START_SCRIPT], {
       cwd,
       env: { PATH: process.env.PATH ?? "", PORT: "eighty", JWT_TTL: "forever" },
       encoding: "utf8",
@@ -54,7 +54,7 @@ describe("starting FleetQL with no configuration", () => {
   });
 
   it("refuses to start in production without JWT_SECRET", () => {
-    const result = spawnSync(process.execPath, [SERVER_ENTRY], {
+    const result = spawnSync(process.execPath, [START_SCRIPT], {
       cwd,
       env: { PATH: process.env.PATH ?? "", NODE_ENV: "production" },
       encoding: "utf8",

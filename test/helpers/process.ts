@@ -2,12 +2,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { BUNDLE_ENTRY } from "../../scripts/bundle.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
-/** What `npm start` runs once it has bundled: built before the suite (bundle.globalSetup.ts). */
-export const SERVER_ENTRY = BUNDLE_ENTRY;
+/** What `npm start` runs: it builds dist/ where needed, then serves from it. */
+export const START_SCRIPT = path.join(ROOT, "scripts", "start.mjs");
 
 export interface RunningServer {
   url: string;
@@ -26,7 +25,7 @@ export function exited(child: ChildProcess): Promise<number | null> {
 
 export function startServerProcess(cwd: string, env: Record<string, string> = {}): Promise<RunningServer> {
   // As `npm start` runs it: plain node on the bundle, signals straight to the server.
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+  const child = spawn(process.execPath, [START_SCRIPT], {
     cwd,
     env: { PATH: process.env.PATH ?? "", PORT: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
