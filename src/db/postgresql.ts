@@ -87,7 +87,10 @@ export async function openPostgres(url: string, options: OpenPostgresOptions): P
     connectionString,
     max: options.poolSize ?? 10,
     // FleetQL's own statements name tables without a schema; Prisma qualifies its own.
-    options: `-c search_path="${schema}"`,
+    // Sessions in UTC whatever the database's TimeZone: Prisma's adapter sends instants as UTC
+    // wall-clock text without an offset and drops the offset of what it reads, so in any other
+    // zone its instants and those FleetQL's own statements write would drift apart.
+    options: `-c search_path="${schema}" -c TimeZone=UTC`,
     connectionTimeoutMillis: 10_000,
   });
   // An idle connection the server dropped must not crash the process; the next query reconnects.

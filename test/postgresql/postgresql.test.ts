@@ -265,3 +265,42 @@ describe("writes racing other sessions", () => {
     expect(Number(row!.n)).toBe(250);
   });
 });
+
+describe("a PostgreSQL database whose time zone is not UTC", () => {
+  it("still stores and reads every instant exactly, through Prisma and through FleetQL's own statements", async () => {
+    // PostgreSQL often takes its TimeZone from the machine it was set up on.
+    const name = uniqueName("fleetql_tz");
+    const admin = new pg.Client({ connectionString: POSTGRES_TEST_URL! });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.query(`ALTER DATABASE "${name}" SET timezone = 'Pacific/Chatham'`);
+    cleanups.push(async () => {
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    });
+    const url = new URL(POSTGRES_TEST_URL!);
+    url.pathname = `/${name}`;
+    const t = await startTestServer({ database: { provider: "postgresql", url: url.toString(), dir: null, drop: async () => {} } });
+    try {
+      const owner = await signUpUser(t.url);
+      const device = await addDevice(t.url, owner.token);
+      const before = Date.now();
+      expectData(await gql(t.url, REPORT, { k: device.apiKey, r: [{ metric: "m", value: 1, recordedAt: "2026-12-04T07:00:00.000Z" }] }));
+      const beat = expectData(await gql(t.url, HEARTBEAT, { k: device.apiKey }));
+      await t.server.services.activity.flush();
+      const read = expectData(
+        await gql(
+          t.url,
+          `query($id: ID!) { device(id: $id) { createdAt lastSeenAt readings(since: "2026-12-04T06:30:00Z", until: "2026-12-04T07:30:00Z") { edges { node { recordedAt } } } } }`,
+          { id: device.id },
+          { token: owner.token },
+        ),
+      );
+      expect(read.device.readings.edges).toEqual([{ node: { recordedAt: "2026-12-04T07:00:00.000Z" } }]);
+      expect(read.device.lastSeenAt).toBe(beat.heartbeat.serverTime);
+      expect(Math.abs(Date.parse(read.device.createdAt) - before)).toBeLessThan(60_000);
+    } finally {
+      await t.stop();
+    }
+  });
+});
