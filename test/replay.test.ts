@@ -100,6 +100,17 @@ describe("npm run replay", () => {
     expect(await countReadings(t.databaseUrl, device.id)).toBe(599);
   });
 
+  it("after rows were appended to the file, stores again only the readings of the earlier run's last, partial batch", async () => {
+    const owner = await signUpUser(t.url);
+    const device = await addDevice(t.url, owner.token);
+    const file = writeSeries("grows.csv", 500); // 999 readings: batches of 500 and 499
+    expect((await runReplay(["--url", t.url, "--file", file, "--api-key", device.apiKey])).stdout).toMatch(/accepted 999 readings\n$/);
+    writeSeries("grows.csv", 1000); // the same 500 rows, then 500 more: 1,999 readings
+    const again = await runReplay(["--url", t.url, "--file", file, "--api-key", device.apiKey]);
+    expect(again.stdout).toMatch(/1 of 4 batches were already stored/);
+    expect(await countReadings(t.databaseUrl, device.id)).toBe(1999 + 499);
+  });
+
   it("explains bad usage and a refused key, and exits 1", async () => {
     const usage = await runReplay(["--file", "x.csv"]);
     expect(usage.code).toBe(1);
@@ -146,7 +157,7 @@ describe("resending", () => {
     const proxy = await misbehavingProxy((req) => void req.socket.destroy());
     try {
       const logs: string[] = [];
-      const result = await replay({ url: proxy.url, apiKey: device.apiKey, readings: series(1200), sourceId: "drop-test", log: (l) => logs.push(l) });
+      const result = await replay({ url: proxy.url, apiKey: device.apiKey, readings: series(1200), log: (l) => logs.push(l) });
       expect(result).toEqual({ accepted: 1200, batches: 3, duplicates: 1, retries: 1 });
       expect(logs[0]).toMatch(/batch 0: network error.*same batchId/);
       expect(await countReadings(t.databaseUrl, device.id)).toBe(1200);
@@ -164,7 +175,7 @@ describe("resending", () => {
     });
     try {
       const logs: string[] = [];
-      const result = await replay({ url: proxy.url, apiKey: device.apiKey, readings: series(10), sourceId: "timeout-test", timeoutMs: 500, log: (l) => logs.push(l) });
+      const result = await replay({ url: proxy.url, apiKey: device.apiKey, readings: series(10), timeoutMs: 500, log: (l) => logs.push(l) });
       expect(result).toEqual({ accepted: 10, batches: 1, duplicates: 1, retries: 1 });
       expect(logs[0]).toMatch(/batch 0: network error.*(timeout|aborted)/i);
       expect(await countReadings(t.databaseUrl, device.id)).toBe(10);

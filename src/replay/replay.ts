@@ -15,8 +15,6 @@ export interface ReplayOptions {
   url: string;
   apiKey: string;
   readings: ReplayReading[];
-  /** Names the batches; the same source yields the same batchIds, so a rerun stores nothing twice. */
-  sourceId: string;
   timeoutMs?: number;
   maxAttempts?: number;
   log?: (line: string) => void;
@@ -84,12 +82,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const { readings, log = () => {} } = options;
   const maxAttempts = options.maxAttempts ?? 8;
-  const source = createHash("sha256").update(options.sourceId).digest("hex").slice(0, 16);
   const result: ReplayResult = { accepted: 0, batches: 0, duplicates: 0, retries: 0 };
 
   for (let start = 0, index = 0; start < readings.length; start += REPLAY_BATCH_SIZE, index++) {
     const batch = readings.slice(start, start + REPLAY_BATCH_SIZE);
-    const batchId = `replay-${source}-${index}`;
+    // Named by its content: a rerun sends the same batches under the same ids and stores nothing
+    // twice, even after rows were appended to the file (all but its last, partial batch recur).
+    const batchId = `replay-${createHash("sha256").update(JSON.stringify(batch)).digest("base64url").slice(0, 32)}`;
     for (let attempt = 1; ; attempt++) {
       try {
         const answer = await callGraphQL(options.url, REPORT, { apiKey: options.apiKey, readings: batch, batchId }, { timeoutMs: options.timeoutMs });

@@ -69,7 +69,6 @@ async function main(): Promise<void> {
     url: values.url,
     apiKey,
     readings: csv.readings,
-    sourceId: text,
     log: (line) => console.error(line),
   });
   if (result.duplicates > 0) console.log(`${result.duplicates} of ${result.batches} batches were already stored and were not stored again`);
