@@ -82,7 +82,7 @@ function databaseSettings(value: EnvValue, problems: string[]): DatabaseConfig {
       problems.push((error as Error).message);
     }
   } else if (!/^file:.+/.test(databaseUrl)) {
-    problems.push('DATABASE_URL must start with "file:" (SQLite) or "postgresql://" (PostgreSQL)');
+    problems.push('DATABASE_URL must start with "file:" (SQLite) or "postgresql://" or "postgres://" (PostgreSQL)');
   }
 
   let databasePoolSize = 10;

@@ -6,6 +6,9 @@
  * zero-width joiner that emoji sequences need.
  */
 export const CONTROL_CHARACTER = /[\p{Cc}\p{Zl}\p{Zp}]|(?!\u200D)\p{Cf}/u;
+/** True when the text shows something: not only spaces, joiners and other invisible characters. */
+export const hasVisibleCharacter = (text: string) => /[^\p{Z}\p{Cc}\p{Cf}\s]/u.test(text);
+
 // Unpaired UTF-16 surrogates (JSON allows "\ud800"; no database stores them faithfully) and
 // NUL, which PostgreSQL's text type cannot hold at all.
 const UNSTORABLE = /[\p{Cs}\u0000]/u;
@@ -24,7 +27,7 @@ export function hasUnstorableText(value: unknown, allowNul = false): boolean {
       if (unstorable.test(item)) return true;
     } else if (item !== null && typeof item === "object" && !(item instanceof Date)) {
       // Keys too: a JSON object's keys are stored as much as its values.
-      for (const key in item) stack.push(key, (item as Record<string, unknown>)[key]);
+      for (const key of Object.keys(item)) stack.push(key, (item as Record<string, unknown>)[key]);
     }
   }
   return false;

@@ -91,6 +91,18 @@ describe("heartbeat", () => {
     expectError(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { a: "\ud800" } }), "BAD_USER_INPUT", 400);
   });
 
+  it("refuses a bare word in a status written inline, which JSON cannot hold, rather than drop it", async () => {
+    const inline = (status: string) => gql(t.url, `mutation($k: String!) { heartbeat(apiKey: $k, status: ${status}) { deviceId } }`, { k: device.apiKey });
+    for (const status of ["{ mode: ECO }", "{ a: [1, { b: ON }] }", "ECO"]) {
+      const response = await inline(status);
+      expect(response.status).toBe(400);
+      expect(response.body.errors![0]!.message).toMatch(/JSON cannot hold the bare word (ECO|ON): quote it as a string/);
+    }
+    expectData(await inline(`{ mode: "ECO", list: [1, 2.5, true, null] }`));
+    const read = expectData(await gql(t.url, DEVICE, { id: device.id }, { token: owner.token }));
+    expect(read.device.status).toEqual({ mode: "ECO", list: [1, 2.5, true, null] });
+  });
+
   it("refuses a status document over 16 KiB with BAD_USER_INPUT", async () => {
     expectError(await gql(t.url, HEARTBEAT, { k: device.apiKey, s: { blob: "x".repeat(17_000) } }), "BAD_USER_INPUT", 400);
   });

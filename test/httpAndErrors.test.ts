@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const post = (body: string, headers: Record<string, string> = { "content-type": "application/json" }) =>
+const post = (body: string | Uint8Array, headers: Record<string, string> = { "content-type": "application/json" }) =>
   fetch(t.url, { method: "POST", headers, body });
 
 describe("request-level errors", () => {
@@ -52,6 +52,14 @@ describe("request-level errors", () => {
     // APQ clients expect 200 with this code, and then send the full query.
     expect(persisted.status).toBe(200);
     expect(((await persisted.json()) as any).errors[0].extensions.code).toBe("PERSISTED_QUERY_NOT_SUPPORTED");
+  });
+
+  it("refuses a compressed body with 415, saying why", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const response = await post(gzipSync(JSON.stringify({ query: "{ __typename }" })), { "content-type": "application/json", "content-encoding": "gzip" });
+    expect(response.status).toBe(415);
+    expect(await response.text()).toMatch(/Content-Encoding gzip are not supported/);
+    expect((await post(JSON.stringify({ query: "{ __typename }" }), { "content-type": "application/json", "content-encoding": "identity" })).status).toBe(200);
   });
 
   it("refuses JSON in a charset other than UTF-8 with 415", async () => {

@@ -51,6 +51,7 @@ describe("reportReadings", () => {
   it.each([
     ["an empty metric", { metric: "", value: 1 }],
     ["a blank metric", { metric: "   ", value: 1 }],
+    ["an invisible metric", { metric: "\u200D", value: 1 }],
     ["a metric with a control character", { metric: "a\u0000b", value: 1 }],
     ["a metric with an unpaired surrogate", { metric: "a\ud800b", value: 1 }],
     ["a 65-character metric", { metric: "m".repeat(65), value: 1 }],
@@ -61,6 +62,13 @@ describe("reportReadings", () => {
     const readings = [{ metric: "ok", value: 1 }, bad, { metric: "ok", value: 2 }];
     expectError(await gql(t.url, REPORT, { k: device.apiKey, r: readings }), "BAD_USER_INPUT", 400);
     expect(await countReadings(t.databaseUrl, device.id)).toBe(0);
+  });
+
+  it("trims metrics as it trims device names: \" temp \" and \"temp\" are one metric", async () => {
+    const device = await addDevice(t.url, owner.token);
+    expectData(await gql(t.url, REPORT, { k: device.apiKey, r: [{ metric: " temp ", value: 1, recordedAt: iso(hourAgo) }, { metric: "temp", value: 2, recordedAt: iso(hourAgo + 1) }] }));
+    const read = expectData(await gql(t.url, READINGS, { id: device.id, metric: "temp\t" }, { token: owner.token }));
+    expect(read.device.readings.edges.map((e: any) => [e.node.metric, e.node.value])).toEqual([["temp", 2], ["temp", 1]]);
   });
 
   it("refuses non-finite values, whether as a variable or a literal", async () => {

@@ -63,6 +63,12 @@ describe("reading a CSV", () => {
     expect(parseCsvTime("yesterday")).toBeNull();
   });
 
+  it("counts only decimal numbers as numeric: hexadecimal and Infinity make a column text", () => {
+    const csv = readingsFromCsv("time,code,level,temp\n2020-01-01T00:00:00Z,0x1A,Infinity,-1.5e1\n2020-01-01T01:00:00Z,12,3,.5\n");
+    expect(csv).toMatchObject({ metrics: ["temp"], skippedColumns: ["code", "level"] });
+    expect(csv.readings.map((r) => r.value)).toEqual([-15, 0.5]);
+  });
+
   it("refuses a CSV without a date column", () => {
     expect(() => readingsFromCsv("a,b\n1,2\n")).toThrow(/date/);
   });

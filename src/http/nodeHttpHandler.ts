@@ -103,6 +103,12 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
 
       let body: unknown;
       if (method === "POST") {
+        // Read as UTF-8 JSON, a compressed body would be refused as malformed; say what is wrong.
+        const encoding = req.headers["content-encoding"]?.trim().toLowerCase();
+        if (encoding && encoding !== "identity") {
+          req.resume();
+          return requestError(res, 415, `Request bodies with Content-Encoding ${encoding} are not supported; send the body uncompressed.`);
+        }
         let bytes: Buffer;
         try {
           bytes = await readBody(req);

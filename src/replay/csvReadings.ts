@@ -33,7 +33,9 @@ export function parseCsvTime(text: string): Date | null {
   return date;
 }
 
-const isNumber = (text: string) => text.trim() !== "" && Number.isFinite(Number(text));
+// Decimal numbers only: Number() would also read "0x1A" as 26 and "Infinity" as a value.
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const isNumber = (text: string) => DECIMAL.test(text) && Number.isFinite(Number(text));
 
 export class CsvShapeError extends Error {}
 

@@ -4,8 +4,9 @@ import fs from "node:fs";
 import path from "node:path";
 import type { GraphQLSchema } from "graphql";
 import { makeExecutableSchema } from "@graphql-tools/schema";
-import { EmailAddressResolver, JSONResolver } from "graphql-scalars";
+import { EmailAddressResolver } from "graphql-scalars";
 import { DateTimeScalar } from "./dateTime.js";
+import { JsonScalar } from "./json.js";
 import type { Resolvers } from "../generated/graphql.js";
 import { PROJECT_ROOT } from "../projectRoot.js";
 import { applyApiKeyDirective } from "../directives/apiKey.js";
@@ -21,7 +22,7 @@ const SDL_FILES = ["schema/base.graphql", "modules/users/users.graphql", "module
 
 export const typeDefs: string[] = SDL_FILES.map((file) => fs.readFileSync(path.join(SRC, file), "utf8"));
 
-const scalarResolvers: Resolvers = { DateTime: DateTimeScalar, EmailAddress: EmailAddressResolver, JSON: JSONResolver };
+const scalarResolvers: Resolvers = { DateTime: DateTimeScalar, EmailAddress: EmailAddressResolver, JSON: JsonScalar };
 
 export const resolvers: Resolvers[] = [scalarResolvers, usersResolvers, devicesResolvers, readingsResolvers];
 

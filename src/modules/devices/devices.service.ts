@@ -4,7 +4,7 @@ import { mintApiKey, type MintedKey } from "../../auth/apiKeys.js";
 import type { KeyRefusalCounter } from "../../auth/keyRefusals.js";
 import { KEY_EVENT, type ApiKeyVerifier, type AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
 import { badUserInput, fleetError, isUniqueViolation, notFound } from "../../errors.js";
-import { CONTROL_CHARACTER } from "../../text.js";
+import { CONTROL_CHARACTER, hasVisibleCharacter } from "../../text.js";
 import { retryingConflicts } from "../../db/conflicts.js";
 import { checkInstant } from "../../instants.js";
 import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
@@ -88,6 +88,7 @@ function checkDeviceName(name: string): string {
     throw badUserInput(`Device name must be 1 to ${DEVICE_NAME_MAX_LENGTH} characters after trimming.`);
   }
   if (CONTROL_CHARACTER.test(normalized)) throw badUserInput("Device name must not contain control or invisible formatting characters.");
+  if (!hasVisibleCharacter(normalized)) throw badUserInput("Device name must contain a visible character.");
   return normalized;
 }
 
