@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 import { addDevice, expectData, gql, signUpUser, type TestUser } from "./helpers/client.js";
-import { buildSchema, parse, validate, type ValidationRule } from "graphql";
-import { armor } from "../src/queryLimits.js";
+import { buildSchema, Kind, parse, validate, type GraphQLObjectType, type OperationDefinitionNode, type ValidationRule } from "graphql";
+import { armor, estimateNodes } from "../src/queryLimits.js";
 
 let t: TestServer;
 let owner: TestUser;
@@ -73,6 +73,21 @@ describe("query limits", () => {
     await expectRefused(withVariables, { n: "many" }, /Variable "\$n" got invalid value "many"/);
     // The defaults themselves fit: 20 devices of 100 readings.
     expectData(await gql(t.url, `{ devices { edges { node { readings { edges { node { id } } } } } } }`, {}, { token: owner.token }));
+  });
+
+  it("looks at variables only when a `first` names one, so a large reading batch is not coerced twice", () => {
+    const schema = buildSchema(`type Query { ok: Boolean } type Mutation { report(rows: [Float!]!): Int items(first: Int = 10): Page }
+      type Page { rows(first: Int = 5): [Row] } type Row { v: Int }`);
+    const estimate = (document: string, variables: () => Record<string, unknown>) => {
+      const operation = parse(document).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+      return estimateNodes(operation.selectionSet, schema.getMutationType() as GraphQLObjectType, {}, variables, schema);
+    };
+    const untouchable = () => {
+      throw new Error("variables were coerced");
+    };
+    expect(estimate(`mutation($r: [Float!]!) { report(rows: $r) }`, untouchable)).toBe(0);
+    expect(estimate(`mutation { items(first: 3) { rows { v } } }`, untouchable)).toBe(3 + 3 * 5);
+    expect(estimate(`mutation($n: Int) { items(first: $n) { rows(first: 2) { v } } }`, () => ({ n: 4 }))).toBe(4 + 4 * 2);
   });
 
   it("serves README's example queries", async () => {
