@@ -35,7 +35,12 @@ export function createServices(options: ServicesOptions) {
   const shared = options.shared ?? null;
   const metrics = options.metrics ?? new FleetMetrics();
   const limiter = (name: string, limit: RateLimit): Limiter => (shared ? shared.limiter(name, limit) : new RateLimiter(limit, clock));
-  const apiKeys = new ApiKeyVerifier(db.prisma, clock, shared ? (deviceId) => shared.publishKeyChange(deviceId) : undefined);
+  const apiKeys = new ApiKeyVerifier(
+    db.prisma,
+    clock,
+    shared ? (deviceId) => shared.publishKeyChange(deviceId) : undefined,
+    () => metrics.keyLookups.inc(),
+  );
   const keyRefusals = new KeyRefusalCounter(db.prisma, clock, options.activityFlushMs, options.onBackgroundError);
   const activity = new DeviceActivityBuffer(db.writeDeviceActivity, options.activityFlushMs, options.onBackgroundError);
   return {

@@ -51,6 +51,28 @@ describe("@apiKey", () => {
   });
 });
 
+describe("key verification", () => {
+  const lookups = async () => {
+    const text = await (await fetch(`${t.origin}/metrics`)).text();
+    return Number(/^fleetql_api_key_lookups_total\{service="fleetql"\} (\d+)$/m.exec(text)![1]);
+  };
+
+  it("answers a warm key from memory, refuses a bad checksum without the database, and looks an unknown key up once", async () => {
+    const fresh = await addDevice(t.url, owner.token);
+    const start = await lookups();
+    expectData(await gql(t.url, HEARTBEAT, { k: fresh.apiKey }));
+    expect(await lookups()).toBe(start + 1);
+    for (let i = 0; i < 20; i++) expectData(await gql(t.url, HEARTBEAT, { k: fresh.apiKey }));
+    expect(await lookups()).toBe(start + 1);
+    const mistyped = fresh.apiKey.slice(0, -1) + (fresh.apiKey.endsWith("A") ? "B" : "A");
+    for (let i = 0; i < 5; i++) expectError(await gql(t.url, HEARTBEAT, { k: mistyped }), "INVALID_API_KEY", 403);
+    expect(await lookups()).toBe(start + 1);
+    const unknown = mintApiKey().key;
+    for (let i = 0; i < 5; i++) expectError(await gql(t.url, HEARTBEAT, { k: unknown }), "INVALID_API_KEY", 403);
+    expect(await lookups()).toBe(start + 2);
+  });
+});
+
 describe("heartbeat", () => {
   it("records lastSeenAt and status, readable at once though the write is coalesced", async () => {
     const before = Date.now();

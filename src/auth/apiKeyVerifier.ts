@@ -76,6 +76,8 @@ export class ApiKeyVerifier {
     private readonly clock: Clock,
     /** Tells the other instances at once, where they share a channel (REDIS_URL). */
     private readonly announce: (deviceId: string) => void = () => {},
+    /** Told of every database look-up: what the cache did not answer. */
+    private readonly lookedUp: () => void = () => {},
     private readonly maxEntries = 100_000,
   ) {}
 
@@ -197,6 +199,7 @@ export class ApiKeyVerifier {
 
   private async load(keyHash: string): Promise<CachedKey | null> {
     const generation = this.generation;
+    this.lookedUp();
     const row = await this.prisma.apiKey.findUnique({
       where: { keyHash },
       select: { id: true, keyHash: true, expiresAt: true, endsAt: true, device: { select: { id: true, ownerId: true, revokedAt: true } } },

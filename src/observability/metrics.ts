@@ -44,6 +44,12 @@ export class FleetMetrics {
     registers: [this.registry],
   });
 
+  readonly keyLookups = new Counter({
+    name: "fleetql_api_key_lookups_total",
+    help: "Device keys looked up in the database: a key's first use on this instance, or its first after a change; the rest are answered from memory.",
+    registers: [this.registry],
+  });
+
   constructor() {
     this.registry.setDefaultLabels({ service: "fleetql" });
   }
