@@ -245,7 +245,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const refuse = await measure("invalid key", { url: fleet.url, body: heartbeatBody(wrongKey), expectStatus: 403, expectBody: /INVALID_API_KEY/ }, options, pid, rss);
     scenarios.push({ name: "FleetQL refusing an invalid key (403)", unit: "req/s", rate: refuse.requestsPerSecond, ...refuse });
 
-    log("8. FleetQL refusing a well-formed unknown key (a database look-up each time)");
+    log("8. FleetQL refusing a well-formed unknown key (looked up once, then remembered as unknown)");
     const unknownKey = mintApiKey().key;
     const unknown = await measure("unknown key", { url: fleet.url, body: heartbeatBody(unknownKey), expectStatus: 403, expectBody: /INVALID_API_KEY/ }, options, pid, rss);
     scenarios.push({ name: "FleetQL refusing a well-formed unknown key (403)", unit: "req/s", rate: unknown.requestsPerSecond, ...unknown });

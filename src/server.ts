@@ -78,6 +78,8 @@ export async function createServer(deps: ServerDeps): Promise<FleetServer> {
     stopOnTerminationSignals: false,
     hideSchemaDetailsFromClientErrors: deps.production,
     formatError: (formatted, error) => formatError(formatted, error, logger),
+    // Apollo's own warnings (start-up, plugins) go to the same JSON log as everything else.
+    logger: logger.child({ component: "apollo" }),
     plugins: [
       // FleetQL sets no cache hints; the plugin's per-field hook is pure cost on every request.
       ApolloServerPluginCacheControlDisabled(),
