@@ -19,8 +19,10 @@ export { stopBuilding };
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const DIST = path.join(ROOT, "dist");
-/** Older builds are removed once this old: an instance still starting from one has loaded it. */
+/** Builds unused for this long are removed: an instance that started from one has loaded it. */
 const KEEP_OLD_BUILDS_MS = 10 * 60 * 1000;
+/** However old, the newest builds stay, the current one among them. */
+const KEEP_NEWEST_BUILDS = 3;
 
 /**
  * Builds FleetQL, writing only a build not already there; returns the file to run. esbuild
@@ -29,6 +31,9 @@ const KEEP_OLD_BUILDS_MS = 10 * 60 * 1000;
 export async function bundle() {
   const outdir = path.join(DIST, "build");
   const result = await build({
+    // The output names source paths relative to this: from the root, whatever the caller's
+    // working directory, so that every start finds the build `npm install` made.
+    absWorkingDir: ROOT,
     entryPoints: [path.join(ROOT, "src", "index.ts")],
     outdir,
     write: false,
@@ -51,7 +56,10 @@ export async function bundle() {
   const id = hash.digest("hex").slice(0, 16);
   const target = path.join(DIST, id);
   const entry = path.join(target, "index.js");
-  if (fs.existsSync(entry)) return entry;
+  if (fs.existsSync(entry)) {
+    markInUse(target);
+    return entry;
+  }
 
   fs.mkdirSync(DIST, { recursive: true });
   const temporary = fs.mkdtempSync(path.join(DIST, `.${id}-`));
@@ -60,7 +68,9 @@ export async function bundle() {
       fs.mkdirSync(path.dirname(path.join(temporary, file.name)), { recursive: true });
       fs.writeFileSync(path.join(temporary, file.name), file.contents);
     }
-    // mkdtemp makes the folder private; a build is for whoever may run FleetQL.
+    // mkdtemp makes the folder private, and files follow the umask; a build is for whoever
+    // may run FleetQL.
+    for (const file of files) fs.chmodSync(path.join(temporary, file.name), 0o644);
     fs.chmodSync(temporary, 0o755);
     fs.renameSync(temporary, target);
   } catch (error) {
@@ -72,16 +82,31 @@ export async function bundle() {
   return entry;
 }
 
+/** A build's folder time says when a start last used it, so that it is not removed under one. */
+function markInUse(folder) {
+  try {
+    const now = new Date();
+    fs.utimesSync(folder, now, now);
+  } catch {
+    // A read-only install: nothing there removes builds either.
+  }
+}
+
+/** Removes builds no start has used for a while, always keeping the newest few. */
 function removeOldBuilds(current) {
   const now = Date.now();
+  const builds = [];
   for (const name of fs.readdirSync(DIST)) {
     if (name === current) continue;
-    const file = path.join(DIST, name);
     try {
-      if (now - fs.statSync(file).mtimeMs > KEEP_OLD_BUILDS_MS) fs.rmSync(file, { recursive: true, force: true });
+      builds.push({ name, usedAt: fs.statSync(path.join(DIST, name)).mtimeMs });
     } catch {
       // Removed by another start meanwhile.
     }
+  }
+  builds.sort((a, b) => b.usedAt - a.usedAt);
+  for (const { name, usedAt } of builds.slice(KEEP_NEWEST_BUILDS - 1)) {
+    if (now - usedAt > KEEP_OLD_BUILDS_MS) fs.rmSync(path.join(DIST, name), { recursive: true, force: true });
   }
 }
 

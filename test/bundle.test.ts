@@ -2,6 +2,7 @@
 // output, renamed into place whole, so that instances starting together never run a
 // half-written build and an unchanged checkout writes nothing.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { bundle, DIST } from "../scripts/bundle.mjs";
@@ -19,6 +20,17 @@ describe("the build npm start runs", () => {
     // No half-written folders are left behind.
     expect(fs.readdirSync(DIST).filter((name) => name.startsWith("."))).toEqual([]);
     expect(fs.statSync(path.dirname(first)).mode & 0o755).toBe(0o755);
+  });
+
+  it("is the same build whatever the working directory, so a start finds the one `npm install` made", async () => {
+    const fromRoot = await bundle();
+    const cwd = process.cwd();
+    process.chdir(os.tmpdir());
+    try {
+      expect(await bundle()).toBe(fromRoot);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it("is what `npm start` runs, and what the tests start as a process", () => {

@@ -3,6 +3,8 @@ export interface PostgresUrl {
   /** The URL without FleetQL's and Prisma's own parameters, for the pg driver. */
   connectionString: string;
   schema: string;
+  /** The URL's own `options` (server settings such as `-c statement_timeout=…`), if any. */
+  options: string | null;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -27,5 +29,9 @@ export function parsePostgresUrl(url: string): PostgresUrl {
     throw new PostgresUrlError(`the schema in DATABASE_URL must be a plain identifier: letters, digits and _ (got "${schema}")`);
   }
   parsed.searchParams.delete("schema");
-  return { connectionString: parsed.toString(), schema };
+  // Taken out so that FleetQL can add its own settings to them: pg lets a URL's `options`
+  // replace the ones it is given, which would silently drop the schema and the time zone.
+  const options = parsed.searchParams.get("options");
+  parsed.searchParams.delete("options");
+  return { connectionString: parsed.toString(), schema, options };
 }

@@ -82,7 +82,10 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
 }
 
 export async function openPostgres(url: string, options: OpenPostgresOptions): Promise<FleetDb> {
-  const { connectionString, schema } = parsePostgresUrl(url);
+  const { connectionString, schema, options: urlOptions } = parsePostgresUrl(url);
+  // pg would write a Date in the process's local zone, and for old dates in zones whose offset
+  // then had seconds (local mean time) it rounds the offset to whole minutes: seconds off.
+  pg.defaults.parseInputDatesAsUTC = true;
   const pool = new pg.Pool({
     connectionString,
     max: options.poolSize ?? 10,
@@ -90,7 +93,8 @@ export async function openPostgres(url: string, options: OpenPostgresOptions): P
     // Sessions in UTC whatever the database's TimeZone: Prisma's adapter sends instants as UTC
     // wall-clock text without an offset and drops the offset of what it reads, so in any other
     // zone its instants and those FleetQL's own statements write would drift apart.
-    options: `-c search_path="${schema}" -c TimeZone=UTC`,
+    // FleetQL's settings last, so that the URL's own cannot override them.
+    options: [urlOptions, `-c search_path="${schema}"`, "-c TimeZone=UTC"].filter(Boolean).join(" "),
     connectionTimeoutMillis: 10_000,
   });
   // An idle connection the server dropped must not crash the process; the next query reconnects.

@@ -280,8 +280,16 @@ describe("a PostgreSQL database whose time zone is not UTC", () => {
     });
     const url = new URL(POSTGRES_TEST_URL!);
     url.pathname = `/${name}`;
+    // Settings of the URL's own must not displace FleetQL's (schema, time zone).
+    url.searchParams.set("options", "-c statement_timeout=60000");
+    // And the server's own zone must not matter either: in 1800 New York was 4:56:02 behind UTC.
+    const zone = process.env.TZ;
+    process.env.TZ = "America/New_York";
     const t = await startTestServer({ database: { provider: "postgresql", url: url.toString(), dir: null, drop: async () => {} } });
     try {
+      expectData(await gql(t.url, REPORT, { k: (await addDevice(t.url, (await signUpUser(t.url)).token)).apiKey, r: [{ metric: "old", value: 1, recordedAt: "1800-01-01T12:00:00.000Z" }] }));
+      const stored = await query<{ at: string }>(url.toString(), `SELECT to_char("recordedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') AS at FROM "Reading" WHERE metric = 'old'`);
+      expect(stored).toEqual([{ at: "1800-01-01 12:00:00.000" }]);
       const owner = await signUpUser(t.url);
       const device = await addDevice(t.url, owner.token);
       const before = Date.now();
@@ -301,6 +309,8 @@ describe("a PostgreSQL database whose time zone is not UTC", () => {
       expect(Math.abs(Date.parse(read.device.createdAt) - before)).toBeLessThan(60_000);
     } finally {
       await t.stop();
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
     }
   });
 });
