@@ -6,8 +6,12 @@
  * zero-width joiner that emoji sequences need.
  */
 export const CONTROL_CHARACTER = /[\p{Cc}\p{Zl}\p{Zp}]|(?!\u200D)\p{Cf}/u;
-/** True when the text shows something: not only spaces, joiners and other invisible characters. */
-export const hasVisibleCharacter = (text: string) => /[^\p{Z}\p{Cc}\p{Cf}\s]/u.test(text);
+/**
+ * True when the text shows something: not only spaces, joiners and other invisible characters
+ * (among them the Hangul fillers and the blank Braille pattern, which Unicode counts as letters
+ * and symbols).
+ */
+export const hasVisibleCharacter = (text: string) => /[^\p{Z}\p{Cc}\p{Cf}\s\u115F\u1160\u3164\uFFA0\u2800]/u.test(text);
 
 // Unpaired UTF-16 surrogates (JSON allows "\ud800"; no database stores them faithfully) and
 // NUL, which PostgreSQL's text type cannot hold at all.

@@ -40,7 +40,7 @@ describe("addDevice", () => {
   it("refuses empty, blank and oversized names with BAD_USER_INPUT", async () => {
     const owner = await signUpUser(t.url);
     // A lone zero-width joiner, or one between spaces, would be a name no one can see.
-    for (const name of ["", "   ", "x".repeat(101), "\u200D", " \u200D\u3000 "]) {
+    for (const name of ["", "   ", "x".repeat(101), "\u200D", " \u200D\u3000 ", "\u3164", "\u2800\u115F"]) {
       expectError(await gql(t.url, ADD, { n: name }, { token: owner.token }), "BAD_USER_INPUT", 400);
     }
     expectData(await gql(t.url, ADD, { n: "y".repeat(100) }, { token: owner.token }));

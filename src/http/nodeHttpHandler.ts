@@ -106,8 +106,10 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
         // Read as UTF-8 JSON, a compressed body would be refused as malformed; say what is wrong.
         const encoding = req.headers["content-encoding"]?.trim().toLowerCase();
         if (encoding && encoding !== "identity") {
+          // The body is never read: close the connection rather than drain an unbounded one.
+          res.setHeader("connection", "close");
           req.resume();
-          return requestError(res, 415, `Request bodies with Content-Encoding ${encoding} are not supported; send the body uncompressed.`);
+          return requestError(res, 415, `Request bodies with Content-Encoding ${encoding.slice(0, 32)} are not supported; send the body uncompressed.`);
         }
         let bytes: Buffer;
         try {

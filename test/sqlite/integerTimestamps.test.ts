@@ -156,7 +156,7 @@ describe("instants in SQLite", () => {
       raw.prepare(`INSERT INTO "User" (id, email, passwordHash, createdAt) VALUES (?, 'a@example.com', 'x', '2025-05-01T10:00:00.000+00:00')`).run(userId);
       raw.prepare(`INSERT INTO "Device" (id, ownerId, name, keyPrefix, createdAt, revokedAt) VALUES (?, ?, 'broken', 'fq_x', '2025-05-01T10:00:00.000+00:00', 'sometime')`).run(randomUUID(), userId);
       raw.close();
-      await expect(startTestServer({ database: { provider: "sqlite", url: `file:${file}`, dir, drop: async () => {} } })).rejects.toThrow(/unconvertible_text_instants/);
+      await expect(startTestServer({ database: { provider: "sqlite", url: `file:${file}`, dir, drop: async () => {} } })).rejects.toThrow(/unconvertible text instants in Device/);
       const check = new Database(file, { readonly: true });
       try {
         expect(check.prepare(`SELECT createdAt FROM "User"`).pluck().get()).toBe("2025-05-01T10:00:00.000+00:00");

@@ -37,6 +37,16 @@ describe("DeviceActivityBuffer", () => {
     expect(buffer.overlay(row(later, null))).toMatchObject({ lastSeenAt: later, status: null });
   });
 
+  it("never moves lastSeenAt back when calls finish out of order, and keeps the newest status", () => {
+    const buffer = new DeviceActivityBuffer(async () => {}, 60_000, () => {});
+    const later = new Date("2026-01-01T00:00:01Z");
+    const earlier = new Date("2026-01-01T00:00:00Z");
+    buffer.record("d1", later, '{"v":2}');
+    // A report that began before that heartbeat and waited for the write lock ends now.
+    buffer.record("d1", earlier, undefined);
+    expect(buffer.overlay(row())).toMatchObject({ lastSeenAt: later, status: '{"v":2}' });
+  });
+
   it("keeps the status of a batch being written when a later heartbeat carries none", async () => {
     let finish!: () => void;
     const buffer = new DeviceActivityBuffer(() => new Promise<void>((resolve) => (finish = resolve)), 60_000, () => {});

@@ -30,7 +30,10 @@ export class DeviceActivityBuffer {
   record(deviceId: string, lastSeenAt: Date, status: string | null | undefined): void {
     const previous = this.pending.get(deviceId);
     const keptStatus = status === undefined ? previous?.status : status;
-    this.pending.set(deviceId, keptStatus === undefined ? { lastSeenAt } : { lastSeenAt, status: keptStatus });
+    // Calls finish out of order (a report that waited for the write lock ends after a later
+    // heartbeat): the device was last seen at the latest of them.
+    const seen = previous && previous.lastSeenAt > lastSeenAt ? previous.lastSeenAt : lastSeenAt;
+    this.pending.set(deviceId, keptStatus === undefined ? { lastSeenAt: seen } : { lastSeenAt: seen, status: keptStatus });
   }
 
   /** The device as it will be once everything recorded is written. */

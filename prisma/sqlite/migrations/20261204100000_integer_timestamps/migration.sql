@@ -38,14 +38,23 @@ UPDATE "KeyEvent" SET
     "at" = CASE WHEN typeof("at") = 'text' THEN coalesce(CAST(round(unixepoch("at", 'subsec') * 1000) AS INTEGER), "at") ELSE "at" END
 WHERE typeof("at") = 'text';
 
--- Fails the migration, which then leaves the database as it was, should any instant still be text.
-CREATE TEMP TABLE "integer_timestamps_check" ("unconvertible_text_instants" INTEGER NOT NULL CHECK ("unconvertible_text_instants" = 0));
+-- Fails the migration, which then leaves the database as it was, should any instant still be
+-- text; the error names the table (find the rows with `WHERE typeof("column") = 'text'`).
+CREATE TEMP TABLE "integer_timestamps_check" (
+    "unconvertible text instants in User" INTEGER NOT NULL CHECK ("unconvertible text instants in User" = 0),
+    "unconvertible text instants in Device" INTEGER NOT NULL CHECK ("unconvertible text instants in Device" = 0),
+    "unconvertible text instants in Reading" INTEGER NOT NULL CHECK ("unconvertible text instants in Reading" = 0),
+    "unconvertible text instants in ReportBatch" INTEGER NOT NULL CHECK ("unconvertible text instants in ReportBatch" = 0),
+    "unconvertible text instants in ApiKey" INTEGER NOT NULL CHECK ("unconvertible text instants in ApiKey" = 0),
+    "unconvertible text instants in KeyRefusal" INTEGER NOT NULL CHECK ("unconvertible text instants in KeyRefusal" = 0),
+    "unconvertible text instants in KeyEvent" INTEGER NOT NULL CHECK ("unconvertible text instants in KeyEvent" = 0)
+);
 INSERT INTO "integer_timestamps_check"
-SELECT (SELECT count(*) FROM "User" WHERE typeof("createdAt") = 'text')
-  + (SELECT count(*) FROM "Device" WHERE typeof("createdAt") = 'text' OR typeof("lastSeenAt") = 'text' OR typeof("revokedAt") = 'text')
-  + (SELECT count(*) FROM "Reading" WHERE typeof("recordedAt") = 'text' OR typeof("receivedAt") = 'text')
-  + (SELECT count(*) FROM "ReportBatch" WHERE typeof("createdAt") = 'text')
-  + (SELECT count(*) FROM "ApiKey" WHERE typeof("createdAt") = 'text' OR typeof("expiresAt") = 'text' OR typeof("endsAt") = 'text')
-  + (SELECT count(*) FROM "KeyRefusal" WHERE typeof("hour") = 'text')
-  + (SELECT count(*) FROM "KeyEvent" WHERE typeof("at") = 'text');
+SELECT (SELECT count(*) FROM "User" WHERE typeof("createdAt") = 'text'),
+  (SELECT count(*) FROM "Device" WHERE typeof("createdAt") = 'text' OR typeof("lastSeenAt") = 'text' OR typeof("revokedAt") = 'text'),
+  (SELECT count(*) FROM "Reading" WHERE typeof("recordedAt") = 'text' OR typeof("receivedAt") = 'text'),
+  (SELECT count(*) FROM "ReportBatch" WHERE typeof("createdAt") = 'text'),
+  (SELECT count(*) FROM "ApiKey" WHERE typeof("createdAt") = 'text' OR typeof("expiresAt") = 'text' OR typeof("endsAt") = 'text'),
+  (SELECT count(*) FROM "KeyRefusal" WHERE typeof("hour") = 'text'),
+  (SELECT count(*) FROM "KeyEvent" WHERE typeof("at") = 'text');
 DROP TABLE "integer_timestamps_check";
