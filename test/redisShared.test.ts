@@ -1,17 +1,14 @@
 // With REDIS_URL, two FleetQL instances count rate limits together and hear of key changes
 // at once; without a reachable Redis they carry on alone. Redis runs at 127.0.0.1:6379 on the
 // development and CI machines; each run namespaces its keys so runs never collide.
-import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.js";
 import { addDevice, expectData, expectError, gql, HEARTBEAT, PASSWORD, signUpUser } from "./helpers/client.js";
-import { startServerProcess, type RunningServer } from "./helpers/process.js";
+import { startServerPair, type RunningServer, type ServerPair } from "./helpers/process.js";
 import type { RateLimits } from "../src/config.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -104,15 +101,11 @@ describe.skipIf(!available)("two instances sharing Redis", () => {
 
 describe.skipIf(!available)("two server processes sharing Redis", () => {
   const prefix = `fleetql-test:${randomUUID()}:`;
-  let database: TestDatabase;
-  let cwd: string;
+  let pair: ServerPair;
   let a: RunningServer;
   let b: RunningServer;
   beforeAll(async () => {
-    database = await createTestDatabase();
-    cwd = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-redis-"));
-    const env = {
-      DATABASE_URL: database.url,
+    pair = await startServerPair({
       JWT_SECRET: "redis-processes-test-secret-0123456789abcdef",
       REDIS_URL,
       REDIS_PREFIX: prefix,
@@ -120,14 +113,11 @@ describe.skipIf(!available)("two server processes sharing Redis", () => {
       DEVICE_RATE_BURST: "4",
       AUTH_RATE_PER_MINUTE: "1000000",
       REFUSED_KEY_RATE_PER_MINUTE: "1000000",
-    };
-    a = await startServerProcess(cwd, env);
-    b = await startServerProcess(cwd, env);
+    });
+    ({ a, b } = pair);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await database?.drop();
-    fs.rmSync(cwd, { recursive: true, force: true });
+    await pair?.stop();
     const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);

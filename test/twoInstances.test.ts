@@ -2,33 +2,24 @@
 // through one is refused by the other within a second, a device may report through either,
 // and concurrent requests through both meet the same constraints. They start together, so
 // they also race to migrate the new database.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer } from "./helpers/server.js";
 import { addDevice, expectData, expectError, gql, HEARTBEAT, PASSWORD, REPORT, signUpUser } from "./helpers/client.js";
 import { countReadings, createTestDatabase, readDeviceRow, type TestDatabase } from "./helpers/db.js";
-import { startServerProcess, type RunningServer } from "./helpers/process.js";
+import { startServerPair, type RunningServer, type ServerPair } from "./helpers/process.js";
 
 const UNLIMITED = { AUTH_RATE_PER_MINUTE: "1000000", DEVICE_RATE_PER_SECOND: "1000000", DEVICE_RATE_BURST: "1000000", REFUSED_KEY_RATE_PER_MINUTE: "1000000" };
 const JWT_SECRET = "two-instances-test-secret-0123456789abcdef";
 
+let pair: ServerPair;
 let database: TestDatabase;
-let cwd: string;
 let a: RunningServer;
 let b: RunningServer;
 beforeAll(async () => {
-  database = await createTestDatabase();
-  cwd = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-two-"));
-  const env = { DATABASE_URL: database.url, JWT_SECRET, ...UNLIMITED };
-  [a, b] = await Promise.all([startServerProcess(cwd, env), startServerProcess(cwd, env)]);
+  pair = await startServerPair({ JWT_SECRET, ...UNLIMITED });
+  ({ a, b, database } = pair);
 }, 60_000);
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await database?.drop();
-  fs.rmSync(cwd, { recursive: true, force: true });
-});
+afterAll(() => pair?.stop());
 
 // The contract: within one second (each instance polls key events every 500 ms).
 const PROPAGATION_LIMIT_MS = 1000;

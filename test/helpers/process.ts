@@ -1,6 +1,9 @@
 // Runs FleetQL as `npm start` does, as a child process in a directory of its own.
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { createTestDatabase, type TestDatabase } from "./db.js";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -54,4 +57,30 @@ export function startServerProcess(cwd: string, env: Record<string, string> = {}
       reject(new Error(`server exited with ${code}:\n${output}`));
     });
   });
+}
+
+export interface ServerPair {
+  a: RunningServer;
+  b: RunningServer;
+  database: TestDatabase;
+  /** Stops both, drops the database and removes their folder. */
+  stop(): Promise<void>;
+}
+
+/** Two FleetQL processes started together on a fresh database of their own, in one folder. */
+export async function startServerPair(env: Record<string, string>): Promise<ServerPair> {
+  const database = await createTestDatabase();
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "fleetql-pair-"));
+  const withDatabase = { DATABASE_URL: database.url, ...env };
+  const [a, b] = await Promise.all([startServerProcess(cwd, withDatabase), startServerProcess(cwd, withDatabase)]);
+  return {
+    a,
+    b,
+    database,
+    async stop() {
+      await Promise.all([a.stop(), b.stop()]);
+      await database.drop();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    },
+  };
 }
