@@ -6,6 +6,9 @@
  * zero-width joiner that emoji sequences need.
  */
 export const CONTROL_CHARACTER = /[\p{Cc}\p{Zl}\p{Zp}]|(?!\u200D)\p{Cf}/u;
+/** Text as FleetQL compares it: trimmed and in Unicode NFC, so that what looks the same is the same. */
+export const normalizeText = (text: string) => text.normalize("NFC").trim();
+
 /**
  * True when the text shows something: not only spaces, joiners and other invisible characters
  * (among them the Hangul fillers and the blank Braille pattern, which Unicode counts as letters

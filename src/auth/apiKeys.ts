@@ -31,18 +31,23 @@ const CRC32_TABLE = (() => {
   return table;
 })();
 
-export function crc32(text: string): number {
+function crc32Of(length: number, byteAt: (index: number) => number): number {
   let crc = 0xffffffff;
-  for (const byte of Buffer.from(text, "utf8")) crc = CRC32_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  for (let i = 0; i < length; i++) crc = CRC32_TABLE[(crc ^ byteAt(i)) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** The CRC32 of the text's UTF-8 bytes. */
+export function crc32(text: string): number {
+  const bytes = Buffer.from(text, "utf8");
+  return crc32Of(bytes.length, (i) => bytes[i]!);
 }
 
 /** The checksum characters of a key's body, which is ASCII (its shape is checked first). */
 function checksumOf(body: string): string {
-  // Per device call: character codes and number arithmetic, not a Buffer and BigInts.
-  let crc = 0xffffffff;
-  for (let i = 0; i < body.length; i++) crc = CRC32_TABLE[(crc ^ body.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
-  let value = (crc ^ 0xffffffff) >>> 0;
+  // Per device call: character codes (ASCII is its own UTF-8) and number arithmetic, not a
+  // Buffer and BigInts.
+  let value = crc32Of(body.length, (i) => body.charCodeAt(i));
   let out = "";
   for (let i = 0; i < CHECKSUM_CHARS; i++) {
     out = BASE62[value % 62] + out;

@@ -4,7 +4,7 @@ import { mintApiKey, type MintedKey } from "../../auth/apiKeys.js";
 import type { KeyRefusalCounter } from "../../auth/keyRefusals.js";
 import { KEY_EVENT, type ApiKeyVerifier, type AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
 import { badUserInput, fleetError, isUniqueViolation, notFound } from "../../errors.js";
-import { CONTROL_CHARACTER, hasVisibleCharacter } from "../../text.js";
+import { CONTROL_CHARACTER, hasVisibleCharacter, normalizeText } from "../../text.js";
 import { retryingConflicts } from "../../db/conflicts.js";
 import { checkInstant } from "../../instants.js";
 import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
@@ -82,7 +82,7 @@ export interface DeviceWithKey {
 
 /** Trimmed and in Unicode NFC, so that names that look the same are the same name. */
 function checkDeviceName(name: string): string {
-  const normalized = name.normalize("NFC").trim();
+  const normalized = normalizeText(name);
   const length = [...normalized].length;
   if (length < 1 || length > DEVICE_NAME_MAX_LENGTH) {
     throw badUserInput(`Device name must be 1 to ${DEVICE_NAME_MAX_LENGTH} characters after trimming.`);

@@ -2,7 +2,7 @@ import type { Reading } from "../../generated/prisma/client.js";
 import type { AuthenticatedDevice } from "../../auth/apiKeyVerifier.js";
 import { DeviceGoneError, type BatchOutcome, type FleetDb, type ReadingRow } from "../../db/types.js";
 import { badUserInput, invalidApiKey } from "../../errors.js";
-import { CONTROL_CHARACTER, hasVisibleCharacter } from "../../text.js";
+import { CONTROL_CHARACTER, hasVisibleCharacter, normalizeText } from "../../text.js";
 import { checkInstant, isStorableInstant } from "../../instants.js";
 import { checkPageSize, decodeCursor, toConnection, type Connection } from "../../pagination.js";
 import type { Clock } from "../../services.js";
@@ -41,7 +41,7 @@ function validateBatch(readings: ReadingInput[], batchId: string | null, now: Da
   const latest = now.getTime() + MAX_FUTURE_SKEW_MS;
   return readings.map((reading, index) => {
     // Trimmed and in NFC, as device names are: " temp " and "temp" are one metric.
-    const metric = reading.metric.normalize("NFC").trim();
+    const metric = normalizeText(reading.metric);
     const metricLength = [...metric].length;
     if (metricLength < 1 || metricLength > METRIC_MAX_LENGTH || !hasVisibleCharacter(metric)) {
       throw badUserInput(`readings[${index}].metric must be 1 to ${METRIC_MAX_LENGTH} characters after trimming, not all blank or invisible.`);
@@ -113,7 +113,7 @@ export function createReadingsService(db: FleetDb, clock: Clock, events: Reading
       const rows = await prisma.reading.findMany({
         where: {
           deviceId,
-          ...(filter.metric != null && { metric: filter.metric.normalize("NFC").trim() }),
+          ...(filter.metric != null && { metric: normalizeText(filter.metric) }),
           recordedAt: {
             ...(filter.since && { gte: filter.since }),
             ...(filter.until && { lt: filter.until }),
